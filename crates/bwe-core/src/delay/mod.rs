@@ -1,0 +1,7 @@
+//! The delay-based signal path: arrival groups → delay filter → adaptive threshold → detector.
+
+pub mod arrival_group;
+pub mod detector;
+pub mod kalman;
+pub mod threshold;
+pub mod trendline;

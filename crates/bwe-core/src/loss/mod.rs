@@ -1,0 +1,3 @@
+//! The loss-based signal path (send side).
+
+pub mod controller;

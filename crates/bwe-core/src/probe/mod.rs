@@ -1,0 +1,4 @@
+//! Probing: when to send probe clusters and what their feedback says about capacity.
+
+pub mod controller;
+pub mod result_estimator;

@@ -1,0 +1,4 @@
+//! Throughput measurements: what arrived (receive side) and what was acknowledged (send side).
+
+pub mod acked_bitrate;
+pub mod incoming_bitrate;
