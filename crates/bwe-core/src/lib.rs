@@ -19,6 +19,7 @@
 pub mod aimd;
 pub mod alr;
 pub mod delay;
+pub mod feedback;
 pub mod link_capacity;
 pub mod loss;
 pub mod probe;
@@ -30,4 +31,5 @@ pub mod units;
 pub mod usage;
 
 pub use units::{Bitrate, DataSize, TimeDelta, Timestamp, UnitError};
+pub use feedback::{PacketResult, ProbeInfo, SentPacket};
 pub use usage::BandwidthUsage;
