@@ -30,6 +30,6 @@ pub mod send_side;
 pub mod units;
 pub mod usage;
 
-pub use units::{Bitrate, DataSize, TimeDelta, Timestamp, UnitError};
 pub use feedback::{PacketResult, ProbeInfo, SentPacket};
+pub use units::{Bitrate, DataSize, TimeDelta, Timestamp, UnitError};
 pub use usage::BandwidthUsage;

@@ -1,1 +1,302 @@
-//! (in progress)
+//! The receive-side estimator: abs-send-time in, one REMB value out.
+//!
+//! One instance serves one sender (an SSRC group that shares a send clock, as abs-send-time is
+//! stamped from the sender's single clock). Every media packet feeds the same delay path —
+//! arrival groups, the Kalman filter, the adaptive threshold and the over-use detector — and the
+//! incoming bitrate; AIMD turns the detector's verdict into the estimate that a REMB carries.
+//!
+//! Follows libwebrtc's `RemoteBitrateEstimatorAbsSendTime`
+//! (`modules/remote_bitrate_estimator/remote_bitrate_estimator_abs_send_time.cc`): the estimate
+//! is updated at once on over-use (when no valid estimate exists yet, or AIMD says it is time to
+//! reduce further) and otherwise at most once per AIMD feedback interval. Deviations are listed
+//! in `docs/algorithm.md`: the receive-side probe-cluster detector is not implemented (the sender
+//! is expected to probe against a send-side estimate), and the SSRC table has a fixed capacity.
+//!
+//! Streams that send nothing for [`ReceiveSideConfig::stream_timeout`] are forgotten; when the
+//! last one goes, the delay path and AIMD start afresh, because the next packet may come from a
+//! different sender clock.
+
+use crate::aimd::{AimdConfig, AimdRateControl};
+use crate::delay::{DelayDetector, DelayDetectorConfig};
+use crate::rate::IncomingBitrate;
+use crate::rtp_ext::{AbsSendTime, AbsSendTimeUnwrapper};
+use crate::units::{Bitrate, DataSize, TimeDelta, Timestamp};
+use crate::usage::BandwidthUsage;
+
+/// The most SSRCs one estimator tracks at once. A fixed table keeps the per-packet path free of
+/// allocation; a sender with more simultaneous streams than this is not a WebRTC peer we know.
+pub const MAX_SSRCS: usize = 16;
+
+/// Settings for [`ReceiveSideEstimator`]. Defaults are libwebrtc's.
+#[derive(Debug, Clone)]
+pub struct ReceiveSideConfig {
+    /// Lowest estimate ever reported.
+    pub min: Bitrate,
+    /// Highest estimate ever reported.
+    pub max: Bitrate,
+    /// Estimate before the first measurement. libwebrtc's REMB path starts from the incoming rate;
+    /// this is the AIMD start value until then.
+    pub start: Bitrate,
+    /// The delay path (Kalman filter by default).
+    pub delay: DelayDetectorConfig,
+    /// Window of the incoming-bitrate estimator (libwebrtc `kBitrateWindowMs` = 500 ms).
+    pub incoming_window: TimeDelta,
+    /// A stream with no packet for this long is removed (libwebrtc `kStreamTimeOutMs` = 2 s).
+    pub stream_timeout: TimeDelta,
+}
+
+impl Default for ReceiveSideConfig {
+    fn default() -> Self {
+        Self {
+            min: Bitrate::from_kbps(30),
+            max: Bitrate::from_mbps(30),
+            start: Bitrate::from_kbps(300),
+            delay: DelayDetectorConfig::kalman(),
+            incoming_window: TimeDelta::from_millis(500),
+            stream_timeout: TimeDelta::from_secs(2),
+        }
+    }
+}
+
+/// One received media packet, as the receive-side estimator needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketArrival {
+    /// The packet's abs-send-time extension value.
+    pub send_time: AbsSendTime,
+    /// Size on the wire (RTP header + payload + padding).
+    pub size: DataSize,
+    /// The packet's SSRC.
+    pub ssrc: u32,
+}
+
+/// What the receive-side estimator can say about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
+pub struct ReceiveSideStats {
+    /// The current estimate, once there is one.
+    pub estimate: Option<Bitrate>,
+    /// The measured incoming bitrate.
+    pub incoming_bitrate: Option<Bitrate>,
+    /// The detector's current verdict.
+    pub usage: Option<BandwidthUsage>,
+    /// The Kalman filter's queue-delay gradient estimate, in ms.
+    pub delay_estimate_ms: Option<f64>,
+    /// The adaptive threshold γ, in ms.
+    pub threshold_ms: Option<f64>,
+    /// The link capacity estimate AIMD uses to decide between additive and multiplicative increase.
+    pub link_capacity: Option<Bitrate>,
+    /// Packets fed in.
+    pub packets: u64,
+    /// Packets skipped as out of order by the arrival grouping.
+    pub reordered: u64,
+    /// Times the delay path was reset (arrival-time jumps, stream timeouts).
+    pub resets: u64,
+    /// Streams currently live.
+    pub live_streams: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Stream {
+    ssrc: u32,
+    last_seen: Timestamp,
+}
+
+/// Estimates the available bandwidth from the arrival pattern of received packets, for REMB.
+#[derive(Debug)]
+pub struct ReceiveSideEstimator {
+    config: ReceiveSideConfig,
+    unwrapper: AbsSendTimeUnwrapper,
+    delay: DelayDetector,
+    incoming: IncomingBitrate,
+    aimd: AimdRateControl,
+    streams: [Option<Stream>; MAX_SSRCS],
+    last_update: Option<Timestamp>,
+    last_now: Timestamp,
+    last_incoming: Option<Bitrate>,
+    has_estimate: bool,
+    packets: u64,
+    timeout_resets: u64,
+}
+
+impl ReceiveSideEstimator {
+    /// A fresh estimator with no streams.
+    pub fn new(config: ReceiveSideConfig) -> Self {
+        let aimd = AimdRateControl::new(Self::aimd_config(&config));
+        Self {
+            unwrapper: AbsSendTimeUnwrapper::new(),
+            delay: DelayDetector::new(config.delay.clone()),
+            incoming: IncomingBitrate::new(config.incoming_window),
+            aimd,
+            streams: [None; MAX_SSRCS],
+            last_update: None,
+            last_now: Timestamp::MIN,
+            last_incoming: None,
+            has_estimate: false,
+            packets: 0,
+            timeout_resets: 0,
+            config,
+        }
+    }
+
+    fn aimd_config(config: &ReceiveSideConfig) -> AimdConfig {
+        AimdConfig {
+            min: config.min,
+            max: config.max,
+            start: config.start,
+            ..AimdConfig::default()
+        }
+    }
+
+    /// Feeds one received packet that arrived at `now` (local clock).
+    pub fn on_packet(&mut self, now: Timestamp, packet: PacketArrival) {
+        self.packets += 1;
+        self.last_now = self.last_now.max(now);
+        self.expire_streams(now);
+        self.touch_stream(now, packet.ssrc);
+
+        let send_time = self.unwrapper.unwrap(packet.send_time);
+        self.incoming.update(now, packet.size);
+        let verdict = self.delay.on_packet(now, send_time, now, packet.size);
+        let incoming = self.incoming.rate(now);
+        self.last_incoming = incoming;
+
+        let update = match verdict.unwrap_or(self.delay.usage()) {
+            BandwidthUsage::Overusing => match incoming {
+                Some(rate) => {
+                    !self.aimd.valid_estimate() || self.aimd.time_to_reduce_further(now, rate)
+                }
+                None => false,
+            },
+            _ => match self.last_update {
+                None => incoming.is_some(),
+                Some(last) => now - last >= self.feedback_interval(),
+            },
+        };
+        if update {
+            self.aimd.update(now, self.delay.usage(), incoming);
+            self.last_update = Some(now);
+            self.has_estimate = true;
+        }
+    }
+
+    /// How often the estimate is refreshed while not over-using: libwebrtc's REMB feedback
+    /// interval, 5 % of the estimate in 80-byte RTCP packets, clamped to [200 ms, 1 s].
+    fn feedback_interval(&self) -> TimeDelta {
+        const RTCP_SIZE_BITS: f64 = 80.0 * 8.0;
+        let rtcp_rate = self.aimd.estimate().as_bps_f64() * 0.05;
+        let interval_ms = if rtcp_rate > 0.0 {
+            (RTCP_SIZE_BITS / rtcp_rate * 1000.0).clamp(200.0, 1000.0)
+        } else {
+            1000.0
+        };
+        TimeDelta::from_millis(interval_ms as i64)
+    }
+
+    /// Tells the estimator the round-trip time, which sets AIMD's response time.
+    pub fn on_rtt(&mut self, rtt: TimeDelta) {
+        self.aimd.set_rtt(rtt);
+    }
+
+    /// Changes the bounds of the estimate.
+    pub fn set_min_max(&mut self, min: Bitrate, max: Bitrate) {
+        self.config.min = min;
+        self.config.max = max;
+        self.aimd.set_min_max(min, max);
+    }
+
+    /// The current estimate, once the first measurement has produced one.
+    pub fn estimate(&self) -> Option<Bitrate> {
+        self.has_estimate.then(|| self.aimd.estimate())
+    }
+
+    /// The SSRCs currently live, for the REMB's SSRC list.
+    pub fn ssrcs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.streams.iter().flatten().map(|s| s.ssrc)
+    }
+
+    /// The next instant at which a stream would time out, if any is live.
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.streams
+            .iter()
+            .flatten()
+            .map(|s| s.last_seen + self.config.stream_timeout)
+            .min()
+            .map(|t| t.max(self.last_now + TimeDelta::from_micros(1)))
+    }
+
+    /// Expires silent streams at `now`.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        self.last_now = self.last_now.max(now);
+        self.expire_streams(now);
+    }
+
+    /// Current figures.
+    pub fn stats(&self) -> ReceiveSideStats {
+        let delay = self.delay.stats();
+        ReceiveSideStats {
+            estimate: self.estimate(),
+            incoming_bitrate: self.last_incoming,
+            usage: Some(self.delay.usage()),
+            delay_estimate_ms: delay.filter_estimate_ms,
+            threshold_ms: Some(delay.threshold_ms),
+            link_capacity: self.aimd.link_capacity(),
+            packets: self.packets,
+            reordered: delay.groups.reordered,
+            resets: delay.groups.resets + self.timeout_resets,
+            live_streams: self.streams.iter().flatten().count(),
+        }
+    }
+
+    fn touch_stream(&mut self, now: Timestamp, ssrc: u32) {
+        if let Some(s) = self.streams.iter_mut().flatten().find(|s| s.ssrc == ssrc) {
+            s.last_seen = s.last_seen.max(now);
+            return;
+        }
+        let slot = match self.streams.iter().position(Option::is_none) {
+            Some(free) => free,
+            // Table full: the stream heard from longest ago makes room.
+            None => self
+                .streams
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, s)| s.map(|s| s.last_seen))
+                .map(|(i, _)| i)
+                .unwrap_or(0),
+        };
+        self.streams[slot] = Some(Stream {
+            ssrc,
+            last_seen: now,
+        });
+    }
+
+    fn expire_streams(&mut self, now: Timestamp) {
+        let timeout = self.config.stream_timeout;
+        let mut any_live = false;
+        let mut any_expired = false;
+        for slot in &mut self.streams {
+            if let Some(s) = slot {
+                if now - s.last_seen >= timeout {
+                    *slot = None;
+                    any_expired = true;
+                } else {
+                    any_live = true;
+                }
+            }
+        }
+        if any_expired && !any_live {
+            self.reset();
+        }
+    }
+
+    /// Everything but the configuration starts afresh.
+    fn reset(&mut self) {
+        self.timeout_resets += 1;
+        self.unwrapper.reset();
+        self.delay.reset();
+        self.incoming.reset();
+        self.aimd = AimdRateControl::new(Self::aimd_config(&self.config));
+        self.last_update = None;
+        self.last_incoming = None;
+        self.has_estimate = false;
+    }
+}

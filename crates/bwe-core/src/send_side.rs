@@ -1,1 +1,332 @@
-//! (in progress)
+//! The send-side estimator: sent packets and per-packet feedback in; target, pacing rate and
+//! probe requests out.
+//!
+//! Composition follows libwebrtc's `GoogCcNetworkController`
+//! (`modules/congestion_controller/goog_cc/goog_cc_network_control.cc`):
+//!
+//! ```text
+//! feedback ─┬─▶ acked bitrate ───────────────┐
+//!           ├─▶ delay detector (trendline) ──┼─▶ AIMD ─▶ delay-based limit ─┐
+//!           ├─▶ probe result ────────────────┘                             ├─▶ target
+//!           └─▶ lost / total ─────────────────────▶ loss-based controller ─┘
+//! sent packets ─▶ ALR detector ─▶ probe controller (initial, raise, ALR probes)
+//! ```
+//!
+//! The target is the loss-based controller's output, which is itself capped by the delay-based
+//! limit: whichever signal is more pessimistic wins. A probe result moves both controllers at
+//! once, which is what makes start-up and capacity raises fast.
+//!
+//! Feedback is expected in send order, already joined with the sent-packet records; results whose
+//! sequence number is not above the highest one seen are duplicates or stale and are skipped (and
+//! counted), so a replayed feedback message cannot double-count throughput.
+
+use crate::aimd::{AimdConfig, AimdRateControl};
+use crate::alr::{AlrDetector, AlrDetectorConfig};
+use crate::delay::{DelayDetector, DelayDetectorConfig};
+use crate::feedback::{PacketResult, SentPacket};
+use crate::loss::{LossBasedController, LossControllerConfig};
+use crate::probe::{ProbeCluster, ProbeController, ProbeControllerConfig, ProbeResultEstimator};
+use crate::rate::{AckedBitrateConfig, AckedBitrateEstimator};
+use crate::units::{Bitrate, TimeDelta, Timestamp};
+use crate::usage::BandwidthUsage;
+
+/// Settings for [`SendSideEstimator`]. Defaults are libwebrtc's.
+#[derive(Debug, Clone)]
+pub struct SendSideConfig {
+    /// Lowest target ever produced.
+    pub min: Bitrate,
+    /// Highest target ever produced.
+    pub max: Bitrate,
+    /// Target before any feedback.
+    pub start: Bitrate,
+    /// Pacing rate = target × this (libwebrtc `kDefaultPaceMultiplier` = 2.5), so that the pacer
+    /// drains encoder bursts quickly without building a queue of its own.
+    pub pacing_factor: f64,
+    /// The delay path (trendline by default).
+    pub delay: DelayDetectorConfig,
+    /// The loss-based controller; its bounds and start are overwritten from the fields above.
+    pub loss: LossControllerConfig,
+    /// The probe controller.
+    pub probe: ProbeControllerConfig,
+    /// The ALR detector.
+    pub alr: AlrDetectorConfig,
+    /// The acknowledged-bitrate estimator.
+    pub acked: AckedBitrateConfig,
+}
+
+impl Default for SendSideConfig {
+    fn default() -> Self {
+        Self {
+            min: Bitrate::from_kbps(30),
+            max: Bitrate::from_mbps(30),
+            start: Bitrate::from_kbps(300),
+            pacing_factor: 2.5,
+            delay: DelayDetectorConfig::trendline(),
+            loss: LossControllerConfig::default(),
+            probe: ProbeControllerConfig::default(),
+            alr: AlrDetectorConfig::default(),
+            acked: AckedBitrateConfig::default(),
+        }
+    }
+}
+
+/// What the send-side estimator can say about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
+pub struct SendSideStats {
+    /// The target handed to the encoder.
+    pub target: Option<Bitrate>,
+    /// The delay-based limit (AIMD output).
+    pub delay_based: Option<Bitrate>,
+    /// The loss-based controller's output.
+    pub loss_based: Option<Bitrate>,
+    /// The acknowledged bitrate.
+    pub acked_bitrate: Option<Bitrate>,
+    /// The last probe result, if a probe has completed.
+    pub probe_result: Option<Bitrate>,
+    /// The loss fraction over the loss controller's last window.
+    pub loss_fraction: Option<f64>,
+    /// The most recent round-trip time.
+    pub rtt: Option<TimeDelta>,
+    /// The delay detector's verdict.
+    pub usage: Option<BandwidthUsage>,
+    /// The trendline's modified trend, compared against the threshold, in ms.
+    pub delay_trend_ms: Option<f64>,
+    /// The adaptive threshold γ, in ms.
+    pub threshold_ms: Option<f64>,
+    /// Whether the sender is application-limited.
+    pub in_alr: Option<bool>,
+    /// The link capacity estimate used by AIMD.
+    pub link_capacity: Option<Bitrate>,
+    /// Feedback entries processed.
+    pub feedback_packets: u64,
+    /// Feedback entries skipped as duplicates or stale.
+    pub duplicate_feedback: u64,
+    /// Packets skipped as out of order by the arrival grouping.
+    pub reordered: u64,
+}
+
+/// Estimates the available bandwidth from transport feedback, GoogCC-style.
+#[derive(Debug)]
+pub struct SendSideEstimator {
+    config: SendSideConfig,
+    delay: DelayDetector,
+    aimd: AimdRateControl,
+    acked: AckedBitrateEstimator,
+    loss: LossBasedController,
+    probe: ProbeController,
+    probe_results: ProbeResultEstimator,
+    alr: AlrDetector,
+    target: Bitrate,
+    rtt: Option<TimeDelta>,
+    last_probe_result: Option<Bitrate>,
+    highest_sequence: Option<u64>,
+    network_available: bool,
+    last_now: Timestamp,
+    feedback_packets: u64,
+    duplicate_feedback: u64,
+}
+
+impl SendSideEstimator {
+    /// A fresh estimator at `config.start`.
+    pub fn new(config: SendSideConfig) -> Self {
+        let start = config.start.clamp_to(config.min, config.max);
+        let mut aimd = AimdRateControl::new(AimdConfig {
+            min: config.min,
+            max: config.max,
+            start,
+            ..AimdConfig::default()
+        });
+        aimd.set_estimate(Timestamp::MIN, start);
+        let loss = LossBasedController::new(LossControllerConfig {
+            min: config.min,
+            max: config.max,
+            start,
+            ..config.loss.clone()
+        });
+        let mut alr = AlrDetector::new(config.alr.clone());
+        alr.set_estimated_bitrate(start);
+        Self {
+            delay: DelayDetector::new(config.delay.clone()),
+            aimd,
+            acked: AckedBitrateEstimator::new(config.acked.clone()),
+            loss,
+            probe: ProbeController::new(config.probe.clone()),
+            probe_results: ProbeResultEstimator::new(),
+            alr,
+            target: start,
+            rtt: None,
+            last_probe_result: None,
+            highest_sequence: None,
+            network_available: false,
+            last_now: Timestamp::MIN,
+            feedback_packets: 0,
+            duplicate_feedback: 0,
+            config,
+        }
+    }
+
+    /// The transport is up: schedules the initial probe clusters (3× and 6× the start rate).
+    pub fn on_network_available(&mut self, now: Timestamp) {
+        self.observe(now);
+        if self.network_available {
+            return;
+        }
+        self.network_available = true;
+        self.probe
+            .set_bitrates(now, self.config.min, self.target, self.config.max);
+        self.probe.on_network_available(now);
+    }
+
+    /// Changes the bounds (e.g. the application raised its maximum); a raised maximum may probe.
+    pub fn set_min_max(&mut self, now: Timestamp, min: Bitrate, max: Bitrate) {
+        self.observe(now);
+        self.config.min = min;
+        self.config.max = max;
+        self.aimd.set_min_max(min, max);
+        self.loss.set_min_max(min, max);
+        self.probe.set_bitrates(now, min, self.target, max);
+        self.target = self.target.clamp_to(min, max);
+    }
+
+    /// A packet left this endpoint (after the pacer).
+    pub fn on_sent(&mut self, now: Timestamp, packet: &SentPacket) {
+        self.observe(now);
+        self.alr.on_bytes_sent(packet.size, packet.send_time);
+    }
+
+    /// A round-trip time measurement (from feedback timing or RTCP).
+    pub fn on_rtt(&mut self, now: Timestamp, rtt: TimeDelta) {
+        self.observe(now);
+        if rtt.is_negative() {
+            return;
+        }
+        self.rtt = Some(rtt);
+        self.aimd.set_rtt(rtt);
+        self.loss.on_rtt(rtt);
+    }
+
+    /// Feedback for a batch of packets, in send order, received at `now`.
+    pub fn on_feedback(&mut self, now: Timestamp, results: &[PacketResult]) {
+        self.observe(now);
+        let in_alr = self.alr.in_alr();
+        let mut lost = 0u32;
+        let mut total = 0u32;
+        for result in results {
+            let seq = result.sent.sequence;
+            if self.highest_sequence.is_some_and(|h| seq <= h) {
+                self.duplicate_feedback += 1;
+                continue;
+            }
+            self.highest_sequence = Some(seq);
+            self.feedback_packets += 1;
+            total = total.saturating_add(1);
+            let Some(receive_time) = result.receive_time else {
+                lost = lost.saturating_add(1);
+                continue;
+            };
+            self.acked.on_packet(receive_time, result.sent.size, in_alr);
+            if result.sent.probe.is_some()
+                && let Some(rate) = self.probe_results.on_probe_feedback(now, result)
+            {
+                self.last_probe_result = Some(rate);
+            }
+            self.delay
+                .on_packet(now, result.sent.send_time, receive_time, result.sent.size);
+        }
+        if total == 0 {
+            return;
+        }
+
+        let acked = self.acked.bitrate();
+        let usage = self.delay.usage();
+        let probe = self.probe_results.fetch_and_reset_last_estimate();
+        match (usage, probe) {
+            // A probe result is only taken while the delay signal does not object (libwebrtc
+            // `DelayBasedBwe::MaybeUpdateEstimate`): over-use wins over a probe.
+            (BandwidthUsage::Overusing, _) | (_, None) => {
+                self.aimd.update(now, usage, acked);
+            }
+            (_, Some(rate)) => {
+                self.aimd.set_estimate(now, rate);
+                if rate > self.loss.target() {
+                    self.loss.set_estimate(now, rate);
+                }
+            }
+        }
+
+        self.loss.on_packet_results(now, lost, total);
+        self.update_target(now, acked);
+    }
+
+    /// Combines the controllers into the target and feeds it back to ALR and probing.
+    fn update_target(&mut self, now: Timestamp, acked: Option<Bitrate>) {
+        self.loss.set_delay_based_limit(self.aimd.estimate());
+        self.loss.set_acknowledged_rate(acked);
+        self.target = self
+            .loss
+            .update(now)
+            .min(self.aimd.estimate())
+            .clamp_to(self.config.min, self.config.max);
+        self.alr.set_estimated_bitrate(self.target);
+        let alr_start = self.alr.alr_start_time();
+        self.aimd.set_in_alr(alr_start.is_some());
+        self.probe.set_alr_start_time(alr_start);
+        self.probe.set_estimate(now, self.target);
+    }
+
+    /// The next probe cluster the pacer should send, if any.
+    pub fn poll_probe(&mut self) -> Option<ProbeCluster> {
+        self.probe.poll_probe()
+    }
+
+    /// When the estimator next wants [`handle_timeout`](Self::handle_timeout).
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.probe
+            .poll_timeout()
+            .map(|t| t.max(self.last_now + TimeDelta::from_micros(1)))
+    }
+
+    /// Periodic work: ALR probes and probe-state timeouts.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        self.observe(now);
+        self.probe.set_alr_start_time(self.alr.alr_start_time());
+        self.probe.process(now);
+    }
+
+    /// The target bitrate for the encoder(s).
+    pub fn target(&self) -> Bitrate {
+        self.target
+    }
+
+    /// The rate the pacer should drain its queue at.
+    pub fn pacing_rate(&self) -> Bitrate {
+        self.target.mul_f64(self.config.pacing_factor)
+    }
+
+    /// Current figures.
+    pub fn stats(&self) -> SendSideStats {
+        let delay = self.delay.stats();
+        SendSideStats {
+            target: Some(self.target),
+            delay_based: Some(self.aimd.estimate()),
+            loss_based: Some(self.loss.target()),
+            acked_bitrate: self.acked.peek_rate(),
+            probe_result: self.last_probe_result,
+            loss_fraction: self.loss.loss_fraction(),
+            rtt: self.rtt,
+            usage: Some(self.delay.usage()),
+            delay_trend_ms: delay.modified_offset_ms,
+            threshold_ms: Some(delay.threshold_ms),
+            in_alr: Some(self.alr.in_alr()),
+            link_capacity: self.aimd.link_capacity(),
+            feedback_packets: self.feedback_packets,
+            duplicate_feedback: self.duplicate_feedback,
+            reordered: delay.groups.reordered,
+        }
+    }
+
+    fn observe(&mut self, now: Timestamp) {
+        self.last_now = self.last_now.max(now);
+    }
+}

@@ -117,7 +117,10 @@ mod tests {
     /// The payload is 24-bit big-endian; anything but 3 bytes is an error naming the length.
     #[test]
     fn parses_three_big_endian_bytes_and_rejects_other_lengths() {
-        assert_eq!(AbsSendTime::parse(&[0x01, 0x02, 0x03]).map(|v| v.raw()), Ok(0x010203));
+        assert_eq!(
+            AbsSendTime::parse(&[0x01, 0x02, 0x03]).map(|v| v.raw()),
+            Ok(0x010203)
+        );
         assert_eq!(
             AbsSendTime::parse(&[1, 2]),
             Err(ExtensionError::BadLength {

@@ -150,7 +150,10 @@ mod tests {
         assert_eq!(Bitrate::saturating_from_bps_f64(-5.0), Bitrate::ZERO);
         assert_eq!(Bitrate::saturating_from_bps_f64(f64::NAN), Bitrate::ZERO);
         assert_eq!(Bitrate::saturating_from_bps_f64(1e300), Bitrate::MAX);
-        assert_eq!(Bitrate::from_kbps(500).mul_f64(0.85), Bitrate::from_kbps(425));
+        assert_eq!(
+            Bitrate::from_kbps(500).mul_f64(0.85),
+            Bitrate::from_kbps(425)
+        );
     }
 
     /// When bounds conflict the maximum wins: an operator's cap is never exceeded.

@@ -218,7 +218,10 @@ mod tests {
             TimeDelta::try_from_millis_f64(1.5),
             Some(TimeDelta::from_micros(1_500))
         );
-        assert_eq!(TimeDelta::from_millis(10).mul_f64(f64::NAN), TimeDelta::ZERO);
+        assert_eq!(
+            TimeDelta::from_millis(10).mul_f64(f64::NAN),
+            TimeDelta::ZERO
+        );
     }
 
     /// Only non-negative spans have a `Duration`; the error carries the offending value.

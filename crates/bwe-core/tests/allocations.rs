@@ -1,0 +1,152 @@
+//! The per-packet paths allocate nothing once warmed up.
+//!
+//! A counting global allocator (per thread, so the harness's other threads do not interfere)
+//! wraps the system allocator; each path is warmed up, then driven for many more packets while
+//! counting.
+
+// A global allocator cannot be written without `unsafe`; this one only forwards to `System`.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use bwe_core::receive_side::{PacketArrival, ReceiveSideConfig, ReceiveSideEstimator};
+use bwe_core::rtp_ext::AbsSendTime;
+use bwe_core::send_side::{SendSideConfig, SendSideEstimator};
+use bwe_core::{DataSize, PacketResult, ProbeInfo, SentPacket, TimeDelta, Timestamp};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: every method forwards to `System` unchanged; the counter is a const-initialised
+// thread-local `Cell`, which itself never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's pointer and layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded with the caller's arguments.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Drives the receive side with a 1 Mbps stream on two SSRCs that alternates between a free and
+/// a congested path, so every stage (grouping, filter, detector, AIMD, stream table) runs.
+fn drive_receive(est: &mut ReceiveSideEstimator, from: i64, to: i64) {
+    for i in from..to {
+        // 100 packets/s per SSRC; every other 5 s the arrivals stretch by 10 % (a growing queue).
+        let send = Timestamp::from_millis(i * 5);
+        let stretch = if (i / 1000) % 2 == 1 { 11 } else { 10 };
+        let arrival = Timestamp::from_micros(i * 500 * stretch + 40_000);
+        est.on_packet(
+            arrival,
+            PacketArrival {
+                send_time: AbsSendTime::from_timestamp(send),
+                size: DataSize::from_bytes(1200),
+                ssrc: 1 + (i % 2) as u32,
+            },
+        );
+        if i % 100 == 0 {
+            est.handle_timeout(arrival);
+            let _ = est.stats();
+            let _ = est.ssrcs().count();
+        }
+    }
+}
+
+/// The receive path allocates nothing per packet after warm-up.
+#[test]
+fn receive_path_allocates_nothing_per_packet_after_warm_up() {
+    let mut est = ReceiveSideEstimator::new(ReceiveSideConfig::default());
+    drive_receive(&mut est, 0, 10_000);
+    let before = allocations();
+    drive_receive(&mut est, 10_000, 60_000);
+    let during = allocations() - before;
+    assert!(
+        est.estimate().is_some(),
+        "the warm-up must have produced an estimate"
+    );
+    assert_eq!(during, 0, "{during} allocations over 50 000 packets");
+}
+
+/// Drives the send side: 50 packets per 50 ms feedback batch, with loss, probes and RTT updates.
+fn drive_send(est: &mut SendSideEstimator, batch: &mut [PacketResult; 50], from: i64, to: i64) {
+    for b in from..to {
+        let base = Timestamp::from_millis(b * 50);
+        let probe = est.poll_probe();
+        for (i, slot) in batch.iter_mut().enumerate() {
+            let seq = (b * 50) as u64 + i as u64;
+            let send_time = base + TimeDelta::from_millis(i as i64);
+            let sent = SentPacket {
+                sequence: seq,
+                send_time,
+                size: DataSize::from_bytes(1200),
+                probe: probe.filter(|_| i < 10).map(|c| ProbeInfo {
+                    cluster_id: c.id,
+                    min_probes: c.min_probes,
+                    min_bytes: c.min_bytes,
+                }),
+            };
+            est.on_sent(send_time, &sent);
+            let queue = if (b / 100) % 2 == 1 {
+                i as i64 * 200
+            } else {
+                0
+            };
+            *slot = PacketResult {
+                sent,
+                receive_time: (seq % 37 != 0)
+                    .then(|| send_time + TimeDelta::from_micros(30_000 + queue)),
+            };
+        }
+        let now = base + TimeDelta::from_millis(100);
+        est.on_rtt(now, TimeDelta::from_millis(80));
+        est.on_feedback(now, batch);
+        if est.poll_timeout().is_some_and(|t| t <= now) {
+            est.handle_timeout(now);
+        }
+        let _ = est.stats();
+    }
+}
+
+/// The send path allocates nothing per feedback entry after warm-up.
+#[test]
+fn send_path_allocates_nothing_per_feedback_entry_after_warm_up() {
+    let mut est = SendSideEstimator::new(SendSideConfig::default());
+    est.on_network_available(Timestamp::ZERO);
+    let blank = PacketResult {
+        sent: SentPacket {
+            sequence: 0,
+            send_time: Timestamp::ZERO,
+            size: DataSize::ZERO,
+            probe: None,
+        },
+        receive_time: None,
+    };
+    let mut batch = [blank; 50];
+    drive_send(&mut est, &mut batch, 0, 400);
+    let before = allocations();
+    drive_send(&mut est, &mut batch, 400, 2_000);
+    let during = allocations() - before;
+    assert_eq!(
+        during, 0,
+        "{during} allocations over 80 000 feedback entries"
+    );
+}

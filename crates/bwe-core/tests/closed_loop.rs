@@ -1,0 +1,216 @@
+//! Closed-loop tests: the estimators drive a sender through a deterministic bottleneck and must
+//! settle where the capacity is, with two-sided bounds.
+
+mod support;
+
+use bwe_core::receive_side::ReceiveSideConfig;
+use bwe_core::send_side::SendSideConfig;
+use bwe_core::{Bitrate, TimeDelta, Timestamp};
+use support::bottleneck::{Bottleneck, Schedule};
+use support::receive_loop::ReceiveLoop;
+use support::send_loop::SendLoop;
+
+fn secs(s: i64) -> Timestamp {
+    Timestamp::from_secs(s)
+}
+
+fn kbps(b: Bitrate) -> f64 {
+    b.as_kbps_f64()
+}
+
+fn min_max(values: impl Iterator<Item = Bitrate>) -> (Bitrate, Bitrate) {
+    values.fold((Bitrate::MAX, Bitrate::ZERO), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    })
+}
+
+fn link(schedule: Schedule, one_way_ms: i64, queue_ms: i64, seed: u64) -> Bottleneck {
+    Bottleneck::new(
+        schedule,
+        TimeDelta::from_millis(one_way_ms),
+        TimeDelta::from_millis(queue_ms),
+        seed,
+    )
+}
+
+fn send_loop(schedule: Schedule, one_way_ms: i64, start: Bitrate) -> SendLoop {
+    let config = SendSideConfig {
+        start,
+        ..SendSideConfig::default()
+    };
+    SendLoop::new(config, link(schedule, one_way_ms, 300, 1))
+}
+
+/// On a steady 500 kbps / 100 ms RTT path the send side must settle just below capacity quickly
+/// and stay there without deep oscillation.
+#[test]
+fn send_side_settles_at_450_kbps_on_500_kbps_within_10_s() {
+    let mut sim = send_loop(
+        Schedule::constant(Bitrate::from_kbps(500)),
+        50,
+        Bitrate::from_kbps(300),
+    );
+    sim.run_until(secs(30));
+
+    let (lo, hi) = min_max(sim.targets(secs(10), secs(30)));
+    println!("targets 10-30 s: {:.0}..{:.0} kbps", kbps(lo), kbps(hi));
+    assert!(
+        lo >= Bitrate::from_kbps(400) && hi <= Bitrate::from_kbps(500),
+        "target left 450 ± 50 kbps after 10 s: {lo} .. {hi}"
+    );
+    let ratio = lo.as_bps_f64() / hi.as_bps_f64();
+    assert!(
+        ratio > 0.85 && ratio <= 1.0,
+        "steady-state min/max {ratio:.3}"
+    );
+}
+
+/// When capacity halves, the target must follow within 2 s and the standing queue must drain:
+/// this is exactly what rtc::Gcc fails to do.
+#[test]
+fn send_side_follows_a_capacity_halving_and_drains_the_queue() {
+    let schedule = Schedule::steps(&[(0, 1000), (20_000, 500)]);
+    let mut sim = send_loop(schedule, 50, Bitrate::from_kbps(300));
+    sim.run_until(secs(30));
+
+    let before = min_max(sim.targets(secs(15), secs(20)));
+    println!(
+        "targets 15-20 s: {:.0}..{:.0}",
+        kbps(before.0),
+        kbps(before.1)
+    );
+    assert!(
+        before.0 >= Bitrate::from_kbps(750) && before.1 <= Bitrate::from_kbps(1000),
+        "before the drop the target should sit near 1 Mbps: {before:?}"
+    );
+    let after = min_max(sim.targets(secs(22), secs(30)));
+    println!(
+        "targets 22-30 s: {:.0}..{:.0}",
+        kbps(after.0),
+        kbps(after.1)
+    );
+    assert!(
+        after.1 <= Bitrate::from_kbps(550) && after.0 >= Bitrate::from_kbps(300),
+        "2 s after the drop the target must be in [300, 550] kbps: {after:?}"
+    );
+    let drained_at = sim
+        .samples
+        .iter()
+        .filter(|s| s.at >= secs(20))
+        .find(|s| s.queue_delay < TimeDelta::from_millis(50))
+        .map(|s| s.at);
+    let peak = sim
+        .queue_delays(secs(20), secs(30))
+        .max()
+        .unwrap_or(TimeDelta::ZERO);
+    let late_max = sim
+        .queue_delays(secs(24), secs(30))
+        .max()
+        .unwrap_or(TimeDelta::MAX);
+    println!("queue peak after drop {peak:?}, drained at {drained_at:?}, 24-30 s max {late_max:?}");
+    assert!(
+        late_max < TimeDelta::from_millis(50),
+        "the queue must stay below 50 ms from 4 s after the drop, max {late_max:?}"
+    );
+}
+
+/// Heavy random loss is not congestion the delay signal can see; the loss controller must bring
+/// the target down, and give it back once the loss stops.
+#[test]
+fn send_side_backs_off_under_15_percent_loss_and_recovers_after() {
+    let mut sim = send_loop(
+        Schedule::constant(Bitrate::from_mbps(2)),
+        25,
+        Bitrate::from_kbps(1000),
+    );
+    sim.link.loss = 0.15;
+    sim.run_until(secs(20));
+    let lossy = min_max(sim.targets(secs(15), secs(20)));
+    println!(
+        "15 % loss, targets 15-20 s: {:.0}..{:.0}",
+        kbps(lossy.0),
+        kbps(lossy.1)
+    );
+    assert!(
+        lossy.1 <= Bitrate::from_kbps(300) && lossy.0 >= Bitrate::from_kbps(30),
+        "under 15 % loss the target must be in [30, 300] kbps: {lossy:?}"
+    );
+
+    sim.link.loss = 0.0;
+    sim.run_until(secs(60));
+    let recovered = min_max(sim.targets(secs(50), secs(60)));
+    println!(
+        "no loss, targets 50-60 s: {:.0}..{:.0}",
+        kbps(recovered.0),
+        kbps(recovered.1)
+    );
+    assert!(
+        recovered.0 >= Bitrate::from_kbps(1400) && recovered.1 <= Bitrate::from_kbps(2000),
+        "after the loss stops the target must recover to [1.4, 2.0] Mbps: {recovered:?}"
+    );
+}
+
+fn receive_loop(schedule: Schedule) -> ReceiveLoop {
+    ReceiveLoop::new(
+        ReceiveSideConfig::default(),
+        link(schedule, 50, 300, 2),
+        Bitrate::from_kbps(300),
+    )
+}
+
+fn estimates(sim: &ReceiveLoop, from: Timestamp, to: Timestamp) -> (Bitrate, Bitrate) {
+    min_max(
+        sim.samples
+            .iter()
+            .filter(|s| s.at >= from && s.at < to)
+            .map(|s| s.estimate.unwrap_or(Bitrate::ZERO)),
+    )
+}
+
+/// The REMB path on the same 500 kbps link must hold its estimate within ± 15 % of capacity.
+#[test]
+fn receive_side_holds_within_15_percent_of_a_500_kbps_link() {
+    let mut sim = receive_loop(Schedule::constant(Bitrate::from_kbps(500)));
+    sim.run_until(secs(60));
+    let (lo, hi) = estimates(&sim, secs(30), secs(60));
+    println!("REMB 30-60 s: {:.0}..{:.0}", kbps(lo), kbps(hi));
+    assert!(
+        lo >= Bitrate::from_kbps(425) && hi <= Bitrate::from_kbps(575),
+        "REMB estimate left 500 ± 15 %: {lo} .. {hi}"
+    );
+}
+
+/// After capacity halves the REMB estimate must settle within ± 15 % of the new capacity.
+#[test]
+fn receive_side_follows_a_capacity_halving() {
+    let mut sim = receive_loop(Schedule::steps(&[(0, 1000), (40_000, 500)]));
+    sim.run_until(secs(80));
+    let before = estimates(&sim, secs(30), secs(40));
+    println!("REMB 30-40 s: {:.0}..{:.0}", kbps(before.0), kbps(before.1));
+    assert!(
+        before.0 >= Bitrate::from_kbps(850) && before.1 <= Bitrate::from_kbps(1150),
+        "REMB before the drop left 1 Mbps ± 15 %: {before:?}"
+    );
+    let after = estimates(&sim, secs(55), secs(80));
+    println!("REMB 55-80 s: {:.0}..{:.0}", kbps(after.0), kbps(after.1));
+    assert!(
+        after.0 >= Bitrate::from_kbps(425) && after.1 <= Bitrate::from_kbps(575),
+        "REMB after the drop left 500 kbps ± 15 %: {after:?}"
+    );
+}
+
+/// The same inputs give the same trajectory: the whole loop is a function of its seed.
+#[test]
+fn closed_loop_is_deterministic() {
+    let run = || {
+        let mut sim = send_loop(
+            Schedule::constant(Bitrate::from_kbps(800)),
+            30,
+            Bitrate::from_kbps(300),
+        );
+        sim.link.loss = 0.02;
+        sim.run_until(secs(10));
+        sim.samples.iter().map(|s| s.target).collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
