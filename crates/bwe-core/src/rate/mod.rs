@@ -2,3 +2,6 @@
 
 pub mod acked_bitrate;
 pub mod incoming_bitrate;
+
+pub use acked_bitrate::{AckedBitrateConfig, AckedBitrateEstimator};
+pub use incoming_bitrate::IncomingBitrate;
