@@ -39,7 +39,8 @@ pub struct ReceiveSideConfig {
     pub start: Bitrate,
     /// The delay path (Kalman filter by default).
     pub delay: DelayDetectorConfig,
-    /// Window of the incoming-bitrate estimator (libwebrtc `kBitrateWindowMs` = 500 ms).
+    /// Window of the incoming-bitrate estimator (libwebrtc `kBitrateWindowMs` = 1 s,
+    /// `remote_bitrate_estimator/include/bwe_defines.h`).
     pub incoming_window: TimeDelta,
     /// A stream with no packet for this long is removed (libwebrtc `kStreamTimeOutMs` = 2 s).
     pub stream_timeout: TimeDelta,
@@ -52,7 +53,7 @@ impl Default for ReceiveSideConfig {
             max: Bitrate::from_mbps(30),
             start: Bitrate::from_kbps(300),
             delay: DelayDetectorConfig::kalman(),
-            incoming_window: TimeDelta::from_millis(500),
+            incoming_window: IncomingBitrate::DEFAULT_WINDOW,
             stream_timeout: TimeDelta::from_secs(2),
         }
     }

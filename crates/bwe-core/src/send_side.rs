@@ -225,7 +225,7 @@ impl SendSideEstimator {
                 lost = lost.saturating_add(1);
                 continue;
             };
-            self.acked.on_packet(receive_time, result.sent.size, in_alr);
+            self.acked.on_packet_result(result, in_alr);
             if result.sent.probe.is_some()
                 && let Some(rate) = self.probe_results.on_probe_feedback(now, result)
             {
