@@ -5,3 +5,7 @@ pub mod detector;
 pub mod kalman;
 pub mod threshold;
 pub mod trendline;
+
+pub use arrival_group::{
+    ArrivalGroupAccumulator, ArrivalGroupConfig, ArrivalGroupStats, GroupDelta,
+};
