@@ -2,6 +2,7 @@
 
 pub mod arrival_group;
 pub mod detector;
+pub mod filter_output;
 pub mod kalman;
 pub mod threshold;
 pub mod trendline;
@@ -9,3 +10,6 @@ pub mod trendline;
 pub use arrival_group::{
     ArrivalGroupAccumulator, ArrivalGroupConfig, ArrivalGroupStats, GroupDelta,
 };
+pub use filter_output::FilterOutput;
+pub use kalman::{KalmanConfig, KalmanFilter};
+pub use trendline::{TrendlineConfig, TrendlineEstimator};
