@@ -10,6 +10,8 @@ pub mod trendline;
 pub use arrival_group::{
     ArrivalGroupAccumulator, ArrivalGroupConfig, ArrivalGroupStats, GroupDelta,
 };
+pub use detector::{DetectorConfig, OveruseDetector};
 pub use filter_output::FilterOutput;
 pub use kalman::{KalmanConfig, KalmanFilter};
+pub use threshold::{AdaptiveThreshold, ThresholdConfig};
 pub use trendline::{TrendlineConfig, TrendlineEstimator};
