@@ -2,3 +2,5 @@
 
 pub mod controller;
 pub mod result_estimator;
+
+pub use controller::{ProbeCluster, ProbeController, ProbeControllerConfig};
