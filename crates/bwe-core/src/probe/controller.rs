@@ -21,17 +21,11 @@
 //! No cluster ever exceeds the maximum (5 Mbit/s when the application gave none).
 //!
 //! Clusters wait in a fixed-size queue for [`ProbeController::poll_probe`]; no allocation happens
-//! after construction. When the queue is full the oldest cluster is dropped: a cluster nobody
-//! collected is stale.
+//! after construction.
 //!
-//! Constants, from libwebrtc `modules/congestion_controller/goog_cc/probe_controller.cc`:
-//! `first_exponential_probe_scale` 3.0 (`p1`), `second_exponential_probe_scale` 6.0 (`p2`),
-//! `further_exponential_probe_scale` 2 (`step_size`), `further_probe_threshold` 0.7,
-//! `alr_probing_interval` 5 s, `alr_probe_scale` 2, `min_probe_packets_sent` 5,
-//! `min_probe_duration` 15 ms, `kMaxWaitingTimeForProbingResult` 1 s,
-//! `kDefaultMaxProbingBitrate` 5 Mbit/s, `kBitrateDropThreshold` 0.66, `kBitrateDropTimeout` 5 s,
-//! `kProbeFractionAfterDrop` 0.85, `kAlrEndedTimeout` 3 s, `kMinTimeBetweenAlrProbes` 5 s,
-//! `kProbeUncertainty` 0.05; cluster ids start at 1 as there.
+//! Every constant and default is libwebrtc's (`modules/congestion_controller/goog_cc/
+//! probe_controller.cc`); each item names its upstream counterpart. Cluster ids start at 1 there
+//! too.
 //!
 //! Differences from libwebrtc: no allocation-based, network-state-estimate or repeated-initial
 //! probing, and no suppression by a "bandwidth limited cause" (those serve field trials or
@@ -39,51 +33,57 @@
 //! [`ProbeController::set_estimate`], so a driver that runs [`ProbeController::process`] only at
 //! [`ProbeController::poll_timeout`] sees the same behaviour as one that polls every 25 ms.
 
-use crate::units::{Bitrate, DataSize, TimeDelta, Timestamp};
+use super::cluster::ClusterQueue;
+pub use super::cluster::ProbeCluster;
+use crate::units::{Bitrate, TimeDelta, Timestamp};
 
-/// How many clusters may wait for [`ProbeController::poll_probe`].
-const QUEUE_CAPACITY: usize = 8;
-/// Probing ceiling when the application sets no maximum.
+/// Probing ceiling when the application sets no maximum (`kDefaultMaxProbingBitrate`).
 const DEFAULT_MAX_PROBING: Bitrate = Bitrate::from_mbps(5);
-/// An estimate below this fraction of the previous one is a "large drop".
+/// An estimate below this fraction of the previous one is a large drop (`kBitrateDropThreshold`).
 const DROP_THRESHOLD: f64 = 0.66;
-/// A drop older than this no longer justifies a recovery probe.
+/// A drop older than this no longer justifies a recovery probe (`kBitrateDropTimeout`).
 const DROP_TIMEOUT: TimeDelta = TimeDelta::from_secs(5);
-/// A recovery probe targets this fraction of the rate before the drop.
+/// A recovery probe targets this fraction of the pre-drop rate (`kProbeFractionAfterDrop`).
 const PROBE_FRACTION_AFTER_DROP: f64 = 0.85;
-/// Leaving ALR this recently still counts as application-limited for recovery probes.
+/// Leaving ALR this recently still counts as application-limited (`kAlrEndedTimeout`).
 const ALR_ENDED_TIMEOUT: TimeDelta = TimeDelta::from_secs(3);
-/// Minimum spacing of recovery probes.
+/// Minimum spacing of recovery probes (`kMinTimeBetweenAlrProbes`).
 const MIN_TIME_BETWEEN_DROP_PROBES: TimeDelta = TimeDelta::from_secs(5);
-/// A probe whose expected result is within this fraction of the estimate is not worth sending.
+/// Expected error of a probe result; smaller gains are not probed for (`kProbeUncertainty`).
 const PROBE_UNCERTAINTY: f64 = 0.05;
 
 /// Settings for [`ProbeController`]. Defaults are libwebrtc's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ProbeControllerConfig {
-    /// First start-up cluster, as a multiple of the start rate. Default 3.0.
+    /// First start-up cluster, as a multiple of the start rate (`p1`). Default 3.0.
     pub first_exponential_probe_scale: f64,
-    /// Second start-up cluster, as a multiple of the start rate; zero or less disables it.
-    /// Default 6.0.
+    /// Second start-up cluster, as a multiple of the start rate; zero or less disables it
+    /// (`p2`). Default 6.0.
     pub second_exponential_probe_scale: f64,
-    /// Follow-up cluster, as a multiple of the estimate that triggered it. Default 2.0.
+    /// Follow-up cluster, as a multiple of the estimate that triggered it (`step_size`).
+    /// Default 2.0.
     pub further_probe_scale: f64,
-    /// An estimate above this fraction of the last probed rate triggers a follow-up. Default 0.7.
+    /// An estimate above this fraction of the last probed rate triggers a follow-up
+    /// (`further_probe_threshold`). Default 0.7.
     pub further_probe_threshold: f64,
-    /// Spacing of periodic probes while application-limited. Default 5 s.
+    /// Spacing of periodic probes while application-limited (`alr_interval`). Default 5 s.
     pub alr_probing_interval: TimeDelta,
-    /// Periodic ALR cluster, as a multiple of the estimate. Default 2.0.
+    /// Periodic ALR cluster, as a multiple of the estimate (`alr_scale`). Default 2.0.
     pub alr_probe_scale: f64,
-    /// Whether raising the maximum after start-up probes at the new maximum. Default true.
+    /// Whether raising the maximum after start-up probes at the new maximum (as `SetBitrates`).
+    /// Default true.
     pub probe_on_max_raise: bool,
-    /// Duration each cluster should last (sets its minimum size). Default 15 ms.
+    /// Duration each cluster should last, which sets its minimum size (`min_probe_duration`).
+    /// Default 15 ms.
     pub min_probe_duration: TimeDelta,
-    /// Packets each cluster should contain at least. Default 5.
+    /// Packets each cluster should contain at least (`min_probe_packets_sent`). Default 5.
     pub min_probe_packets: u32,
-    /// How long follow-up probing waits for a result before giving up. Default 1 s.
+    /// How long follow-up probing waits for a result before giving up
+    /// (`kMaxWaitingTimeForProbingResult`). Default 1 s.
     pub max_waiting_for_probe_result: TimeDelta,
     /// Whether to probe every `alr_probing_interval` while application-limited. libwebrtc
-    /// enables this only for streams that ask for it (screen sharing). Default false.
+    /// (`EnablePeriodicAlrProbing`) enables this only for streams that ask (screen sharing).
+    /// Default false.
     pub periodic_alr_probing: bool,
 }
 
@@ -103,24 +103,6 @@ impl Default for ProbeControllerConfig {
             periodic_alr_probing: false,
         }
     }
-}
-
-/// A request to the pacer: send a burst at `target` of at least `min_probes` packets and
-/// `min_bytes` bytes, tagging each packet with `id`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProbeCluster {
-    /// Identifies the cluster in [`crate::feedback::ProbeInfo`]; strictly increasing.
-    pub id: u32,
-    /// The rate to pace the burst at.
-    pub target: Bitrate,
-    /// Minimum number of packets in the burst.
-    pub min_probes: u32,
-    /// Minimum number of bytes in the burst (`target × duration`).
-    pub min_bytes: DataSize,
-    /// How long the burst should last.
-    pub duration: TimeDelta,
-    /// When the controller decided to probe.
-    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,9 +133,7 @@ pub struct ProbeController {
     last_drop_probe: Option<Timestamp>,
     next_id: u32,
     last_now: Option<Timestamp>,
-    queue: [Option<ProbeCluster>; QUEUE_CAPACITY],
-    queue_head: usize,
-    queue_len: usize,
+    queue: ClusterQueue,
 }
 
 impl ProbeController {
@@ -176,9 +156,7 @@ impl ProbeController {
             last_drop_probe: None,
             next_id: 1,
             last_now: None,
-            queue: [None; QUEUE_CAPACITY],
-            queue_head: 0,
-            queue_len: 0,
+            queue: ClusterQueue::new(),
         }
     }
 
@@ -301,13 +279,7 @@ impl ProbeController {
 
     /// The next queued cluster, oldest first.
     pub fn poll_probe(&mut self) -> Option<ProbeCluster> {
-        if self.queue_len == 0 {
-            return None;
-        }
-        let cluster = self.queue[self.queue_head].take();
-        self.queue_head = (self.queue_head + 1) % QUEUE_CAPACITY;
-        self.queue_len -= 1;
-        cluster
+        self.queue.pop()
     }
 
     /// When [`process`](Self::process) next has something to do; always later than the latest
@@ -332,19 +304,15 @@ impl ProbeController {
     /// keep increasing.
     pub fn reset(&mut self, now: Timestamp) {
         self.observe(now);
-        self.state = State::Init;
-        self.min_to_probe_further = None;
-        self.last_probe_initiated = None;
-        self.estimate = Bitrate::ZERO;
-        self.start = Bitrate::ZERO;
-        self.max = DEFAULT_MAX_PROBING;
-        self.last_drop_probe = Some(now);
-        self.alr_end = None;
-        self.last_large_drop = Some(now);
-        self.rate_before_large_drop = Bitrate::ZERO;
-        self.queue = [None; QUEUE_CAPACITY];
-        self.queue_head = 0;
-        self.queue_len = 0;
+        *self = Self {
+            network_available: self.network_available,
+            alr_start: self.alr_start,
+            last_drop_probe: Some(now),
+            last_large_drop: Some(now),
+            next_id: self.next_id,
+            last_now: self.last_now,
+            ..Self::new(self.cfg)
+        };
     }
 
     fn observe(&mut self, now: Timestamp) {
@@ -380,12 +348,9 @@ impl ProbeController {
             return;
         }
         let first = self.start.mul_f64(self.cfg.first_exponential_probe_scale);
-        if self.cfg.second_exponential_probe_scale > 0.0 {
-            let second = self.start.mul_f64(self.cfg.second_exponential_probe_scale);
-            self.initiate_probing(now, &[first, second], true);
-        } else {
-            self.initiate_probing(now, &[first], true);
-        }
+        let second = self.start.mul_f64(self.cfg.second_exponential_probe_scale);
+        let count = if second > Bitrate::ZERO { 2 } else { 1 };
+        self.initiate_probing(now, &[first, second][..count], true);
     }
 
     fn initiate_probing(&mut self, now: Timestamp, rates: &[Bitrate], mut probe_further: bool) {
@@ -424,19 +389,15 @@ impl ProbeController {
         // Ids are u32 as in the pacing info; wrapping takes 2^32 clusters (centuries at the
         // rates above).
         self.next_id = self.next_id.wrapping_add(1);
-        if self.queue_len == QUEUE_CAPACITY {
-            // Drop the oldest: it was never collected and is stale.
-            let _ = self.poll_probe();
-        }
-        let slot = (self.queue_head + self.queue_len) % QUEUE_CAPACITY;
-        self.queue[slot] = Some(cluster);
-        self.queue_len += 1;
+        self.queue.push(cluster);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::DataSize;
+    use proptest::prelude::any;
 
     fn ms(v: i64) -> Timestamp {
         Timestamp::from_millis(v)
@@ -454,17 +415,30 @@ mod tests {
         drain(c).into_iter().map(|p| p.target).collect()
     }
 
-    /// A controller past start-up (probed 900 and 1800 kbit/s) with nothing outstanding.
-    fn after_startup(cfg: ProbeControllerConfig) -> ProbeController {
+    /// A controller that has just sent its start-up clusters (900 and 1800 kbit/s) at 0 ms.
+    fn started(cfg: ProbeControllerConfig) -> ProbeController {
         let mut c = ProbeController::new(cfg);
         c.set_bitrates(ms(0), kbps(30), kbps(300), kbps(10_000));
         c.on_network_available(ms(0));
         drain(&mut c);
+        c
+    }
+
+    /// A controller past start-up with nothing outstanding.
+    fn after_startup(cfg: ProbeControllerConfig) -> ProbeController {
+        let mut c = started(cfg);
         c.process(ms(1_100));
         c
     }
 
-    /// Start-up learns capacity in one RTT by probing well above the start rate.
+    fn with_alr_probing() -> ProbeControllerConfig {
+        ProbeControllerConfig {
+            periodic_alr_probing: true,
+            ..ProbeControllerConfig::default()
+        }
+    }
+
+    /// Start-up learns capacity in one RTT by probing well above the start rate, once.
     #[test]
     fn initial_probes_are_three_and_six_times_start() {
         let mut c = ProbeController::new(ProbeControllerConfig::default());
@@ -481,19 +455,9 @@ mod tests {
             (5, TimeDelta::from_millis(15))
         );
         assert_eq!(p[0].created_at, ms(10));
-    }
-
-    /// Start-up probing happens once; repeating it would burst into a link already measured.
-    #[test]
-    fn initial_probes_are_sent_only_once() {
-        let mut c = ProbeController::new(ProbeControllerConfig::default());
-        c.on_network_available(ms(0));
-        assert_eq!(c.poll_probe(), None, "no start rate yet");
-        c.set_bitrates(ms(5), kbps(30), kbps(300), kbps(10_000));
-        assert_eq!(targets(&mut c), vec![kbps(900), kbps(1_800)]);
         c.on_network_available(ms(20));
         c.set_bitrates(ms(30), kbps(30), kbps(300), kbps(10_000));
-        assert_eq!(c.poll_probe(), None);
+        assert_eq!(c.poll_probe(), None, "start-up probing happens once");
     }
 
     /// A higher maximum may reveal capacity the estimate never tried; one probe checks it.
@@ -505,9 +469,10 @@ mod tests {
         assert_eq!(c.poll_probe(), None, "same max, no probe");
         c.set_bitrates(ms(1_400), kbps(30), Bitrate::ZERO, kbps(12_000));
         assert_eq!(targets(&mut c), vec![kbps(12_000)]);
-        let mut off = ProbeControllerConfig::default();
-        off.probe_on_max_raise = false;
-        let mut c = after_startup(off);
+        let mut c = after_startup(ProbeControllerConfig {
+            probe_on_max_raise: false,
+            ..ProbeControllerConfig::default()
+        });
         c.set_bitrates(ms(1_400), kbps(30), Bitrate::ZERO, kbps(12_000));
         assert_eq!(c.poll_probe(), None, "disabled by config");
     }
@@ -515,10 +480,7 @@ mod tests {
     /// An estimate close to the probed rate means the link had room: probe twice as high.
     #[test]
     fn estimate_near_probe_rate_probes_further() {
-        let mut c = ProbeController::new(ProbeControllerConfig::default());
-        c.set_bitrates(ms(0), kbps(30), kbps(300), kbps(10_000));
-        c.on_network_available(ms(0));
-        drain(&mut c);
+        let mut c = started(ProbeControllerConfig::default());
         // Threshold is 0.7 × 1800 = 1260 kbit/s.
         c.set_estimate(ms(200), kbps(1_200));
         assert_eq!(c.poll_probe(), None);
@@ -531,10 +493,7 @@ mod tests {
     /// Results arriving after the waiting window are too late to chain follow-ups on.
     #[test]
     fn follow_up_probing_stops_after_waiting_window() {
-        let mut c = ProbeController::new(ProbeControllerConfig::default());
-        c.set_bitrates(ms(0), kbps(30), kbps(300), kbps(10_000));
-        c.on_network_available(ms(0));
-        drain(&mut c);
+        let mut c = started(ProbeControllerConfig::default());
         assert_eq!(c.poll_timeout(), Some(Timestamp::from_micros(1_000_001)));
         c.set_estimate(ms(1_001), kbps(1_500));
         assert_eq!(c.poll_probe(), None);
@@ -543,9 +502,7 @@ mod tests {
     /// While application-limited the estimate is untested; probe it every 5 s.
     #[test]
     fn alr_probe_every_five_seconds_while_application_limited() {
-        let mut cfg = ProbeControllerConfig::default();
-        cfg.periodic_alr_probing = true;
-        let mut c = after_startup(cfg);
+        let mut c = after_startup(with_alr_probing());
         c.set_estimate(ms(1_200), kbps(1_000));
         c.set_alr_start_time(Some(ms(2_000)));
         assert_eq!(c.poll_timeout(), Some(ms(7_000)));
@@ -595,9 +552,7 @@ mod tests {
     /// Feedback is matched to clusters by id, so ids must never repeat.
     #[test]
     fn cluster_ids_increase_monotonically() {
-        let mut cfg = ProbeControllerConfig::default();
-        cfg.periodic_alr_probing = true;
-        let mut c = after_startup(cfg);
+        let mut c = after_startup(with_alr_probing());
         c.set_estimate(ms(1_200), kbps(1_000));
         c.set_alr_start_time(Some(ms(1_200)));
         let mut ids = Vec::new();
@@ -634,55 +589,44 @@ mod tests {
         assert_eq!(targets(&mut c), vec![kbps(425)]);
     }
 
-    /// A caller that never polls must not make the queue grow or panic.
-    #[test]
-    fn full_queue_drops_the_oldest_cluster() {
-        let mut c = after_startup(ProbeControllerConfig::default());
-        let mut max = 10_000;
-        for t in 0..20 {
-            max += 1_000;
-            c.set_bitrates(ms(2_000 + t), kbps(30), Bitrate::ZERO, kbps(max));
-        }
-        let p = drain(&mut c);
-        assert_eq!(p.len(), QUEUE_CAPACITY);
-        assert_eq!(p.last().map(|p| p.target), Some(kbps(max)));
-    }
-
     /// The driver's wake-up is never in the past, even when a deadline was missed.
     #[test]
     fn poll_timeout_is_after_latest_now() {
-        let mut cfg = ProbeControllerConfig::default();
-        cfg.periodic_alr_probing = true;
-        let mut c = after_startup(cfg);
+        let mut c = after_startup(with_alr_probing());
         c.set_estimate(ms(50_000), kbps(1_000));
         c.set_alr_start_time(Some(ms(1_000)));
         let t = c.poll_timeout().expect("ALR probe pending");
         assert!(t > ms(50_000) && t <= ms(50_001), "{t:?}");
     }
 
-    /// Time going backwards and absurd rates are survived without panics or zero-rate clusters.
-    #[test]
-    fn absurd_inputs_never_panic() {
-        let mut cfg = ProbeControllerConfig::default();
-        cfg.periodic_alr_probing = true;
-        let mut c = ProbeController::new(cfg);
-        let times = [i64::MAX, 0, i64::MIN, -5, 7, i64::MAX / 2];
-        let rates = [u64::MAX, 0, 1, 300_000, u64::MAX / 3];
-        for (i, &t) in times.iter().cycle().take(60).enumerate() {
-            let now = Timestamp::from_micros(t);
-            let r = Bitrate::from_bps(rates[i % rates.len()]);
-            c.set_bitrates(now, r, r, r);
-            c.on_network_available(now);
-            c.set_estimate(now, r);
-            c.set_alr_start_time(Some(now));
-            c.request_probe(now);
-            c.process(now);
-            let _ = c.poll_timeout();
-            if i % 7 == 0 {
-                c.reset(now);
-            }
-            for p in drain(&mut c) {
-                assert!(p.target > Bitrate::ZERO && p.target <= DEFAULT_MAX_PROBING.max(r));
+    proptest::proptest! {
+        /// Time going backwards and absurd rates never panic, and every cluster has a rate in
+        /// (0, max].
+        #[test]
+        fn absurd_inputs_never_panic(
+            steps in proptest::collection::vec((0u8..8, any::<i64>(), any::<u64>()), 1..80)
+        ) {
+            let mut c = ProbeController::new(with_alr_probing());
+            let mut max = DEFAULT_MAX_PROBING;
+            for (op, t, r) in steps {
+                let (now, rate) = (Timestamp::from_micros(t), Bitrate::from_bps(r));
+                match op {
+                    0 => {
+                        c.set_bitrates(now, rate, rate, rate);
+                        max = if r == 0 || r == u64::MAX { DEFAULT_MAX_PROBING } else { rate };
+                    }
+                    1 => c.on_network_available(now),
+                    2 => c.set_estimate(now, rate),
+                    3 => c.set_alr_start_time((r % 2 == 0).then_some(now)),
+                    4 => c.request_probe(now),
+                    5 => c.set_alr_ended(now),
+                    6 => c.process(now),
+                    _ => { c.reset(now); max = DEFAULT_MAX_PROBING; }
+                }
+                let _ = c.poll_timeout();
+                for p in drain(&mut c) {
+                    proptest::prop_assert!(p.target > Bitrate::ZERO && p.target <= max);
+                }
             }
         }
     }

@@ -1,6 +1,8 @@
 //! Probing: when to send probe clusters and what their feedback says about capacity.
 
+mod cluster;
 pub mod controller;
 pub mod result_estimator;
 
-pub use controller::{ProbeCluster, ProbeController, ProbeControllerConfig};
+pub use cluster::ProbeCluster;
+pub use controller::{ProbeController, ProbeControllerConfig};
