@@ -6,3 +6,4 @@ pub mod result_estimator;
 
 pub use cluster::ProbeCluster;
 pub use controller::{ProbeController, ProbeControllerConfig};
+pub use result_estimator::ProbeResultEstimator;
