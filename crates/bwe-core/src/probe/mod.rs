@@ -1,4 +1,9 @@
 //! Probing: when to send probe clusters and what their feedback says about capacity.
 
+mod cluster;
 pub mod controller;
 pub mod result_estimator;
+
+pub use cluster::ProbeCluster;
+pub use controller::{ProbeController, ProbeControllerConfig};
+pub use result_estimator::ProbeResultEstimator;
