@@ -486,10 +486,11 @@ mod tests {
     /// Configured bounds hold whatever the feedback says; the minimum beats the delay limit.
     #[test]
     fn target_stays_within_min_and_max() {
-        let mut cfg = LossControllerConfig::default();
-        cfg.min = kbps(100);
-        cfg.max = kbps(400);
-        let mut c = LossBasedController::new(cfg);
+        let mut c = LossBasedController::new(LossControllerConfig {
+            min: kbps(100),
+            max: kbps(400),
+            ..LossControllerConfig::default()
+        });
         for i in 0..200 {
             c.on_packet_results(ms(i * 100), 0, 100);
         }
