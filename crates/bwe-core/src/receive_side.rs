@@ -125,7 +125,7 @@ impl ReceiveSideEstimator {
         let aimd = AimdRateControl::new(Self::aimd_config(&config));
         Self {
             unwrapper: AbsSendTimeUnwrapper::new(),
-            delay: DelayDetector::new(config.delay.clone()),
+            delay: DelayDetector::new(config.delay),
             incoming: IncomingBitrate::new(config.incoming_window),
             aimd,
             streams: [None; MAX_SSRCS],

@@ -142,16 +142,16 @@ impl SendSideEstimator {
             min: config.min,
             max: config.max,
             start,
-            ..config.loss.clone()
+            ..config.loss
         });
-        let mut alr = AlrDetector::new(config.alr.clone());
+        let mut alr = AlrDetector::new(config.alr);
         alr.set_estimated_bitrate(start);
         Self {
-            delay: DelayDetector::new(config.delay.clone()),
+            delay: DelayDetector::new(config.delay),
             aimd,
-            acked: AckedBitrateEstimator::new(config.acked.clone()),
+            acked: AckedBitrateEstimator::new(config.acked),
             loss,
-            probe: ProbeController::new(config.probe.clone()),
+            probe: ProbeController::new(config.probe),
             probe_results: ProbeResultEstimator::new(),
             alr,
             target: start,
@@ -311,7 +311,7 @@ impl SendSideEstimator {
             target: Some(self.target),
             delay_based: Some(self.aimd.estimate()),
             loss_based: Some(self.loss.target()),
-            acked_bitrate: self.acked.peek_rate(),
+            acked_bitrate: self.acked.bitrate(),
             probe_result: self.last_probe_result,
             loss_fraction: self.loss.loss_fraction(),
             rtt: self.rtt,

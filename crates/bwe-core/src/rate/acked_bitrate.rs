@@ -232,19 +232,24 @@ impl AckedBitrateEstimator {
             let gap = at - prev;
             self.elapsed += gap;
             if gap > window {
-                // Silence longer than a window: the partial sum is stale. Keep the phase.
+                // Silence longer than a window: the partial sum is stale; this packet starts a
+                // new window.
                 self.sum = DataSize::ZERO;
-                self.elapsed =
-                    TimeDelta::from_micros(self.elapsed.as_micros().rem_euclid(window.as_micros()));
+                self.elapsed = TimeDelta::ZERO;
             }
         }
         self.prev_arrival = Some(at);
         let mut sample = None;
         if self.elapsed >= window {
+            // The window ends on this arrival and its rate is taken over the span it really
+            // covered. libwebrtc divides by the nominal window and carries the excess over, which
+            // aliases by ±1 packet per window: at 500 kbit/s in 1200-byte packets a 150 ms window
+            // holds 7 or 8 packets, so its samples jump between 448 and 512 kbit/s. Measured over
+            // the true span, a constant stream reads exactly its rate.
             let is_small = self.sum < self.config.small_sample_threshold;
-            let kbps = self.sum.bits() as f64 / window.as_millis_f64();
+            let kbps = self.sum.bits() as f64 / self.elapsed.as_millis_f64();
             sample = Some((kbps, is_small));
-            self.elapsed -= window;
+            self.elapsed = TimeDelta::ZERO;
             self.sum = DataSize::ZERO;
         }
         self.sum += size;

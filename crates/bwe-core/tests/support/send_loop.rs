@@ -112,9 +112,15 @@ impl SendLoop {
             Some(limit) => self.estimator.target().min(limit),
             None => self.estimator.target(),
         };
+        // As in libwebrtc's pacer, media sent while a cluster is active belongs to the cluster.
+        let active = self.probe.map(|(cluster, _)| ProbeInfo {
+            cluster_id: cluster.id,
+            min_probes: cluster.min_probes,
+            min_bytes: cluster.min_bytes,
+        });
         while self.next_media <= now {
             let at = self.next_media;
-            self.send(at, None);
+            self.send(at, active);
             self.next_media = at + interval(rate);
         }
         // Probe packets at the cluster's rate, on top of media.
