@@ -56,8 +56,12 @@ fn main() {
 
     println!("bottleneck: RFC 8867 5.1 schedule, 50 ms one way, 300 ms queue, seed {seed}");
     println!(
-        "{:>5} {:>10} | {:>10} {:>10} {:>8} {:>6} | {:>10} {:>8}",
-        "t_s", "cap_kbps", "target", "goodput", "queue_ms", "loss%", "remb_kbps", "queue_ms"
+        "left: send side (TWCC-style feedback every 50 ms); right: REMB (receive side) with a"
+    );
+    println!("loss-based sender capped by REMB. Rates in kbit/s.");
+    println!(
+        "{:>5} {:>8} | {:>8} {:>8} {:>8} {:>6} | {:>8} {:>8} {:>8}",
+        "t_s", "capacity", "target", "goodput", "queue_ms", "loss%", "remb", "rate", "queue_ms"
     );
     let mut last_bytes = 0u64;
     let (mut last_sent, mut last_lost) = (0u64, 0u64);
@@ -75,7 +79,7 @@ fn main() {
         let last = send.samples.last().copied();
         let rlast = recv.samples.last().copied();
         println!(
-            "{:>5} {:>10.0} | {:>10.0} {:>10.0} {:>8.1} {:>6.1} | {:>10} {:>8.1}",
+            "{:>5} {:>8.0} | {:>8.0} {:>8.0} {:>8.1} {:>6.1} | {:>8} {:>8.0} {:>8.1}",
             s,
             last.map_or(0.0, |l| l.capacity.as_kbps_f64()),
             send.estimator.target().as_kbps_f64(),
@@ -87,8 +91,9 @@ fn main() {
                 0.0
             },
             rlast
-                .and_then(|l| l.estimate)
+                .and_then(|l| l.remb)
                 .map_or("-".to_string(), |e| format!("{:.0}", e.as_kbps_f64())),
+            rlast.map_or(0.0, |l| l.send_rate.as_kbps_f64()),
             rlast.map_or(0.0, |l| queue(l.queue_delay)),
         );
     }

@@ -1,9 +1,12 @@
-//! A sender that sends at the latest REMB value through a [`Bottleneck`], and a receiver that runs
-//! the receive-side estimator and returns REMB every second (and at once on a drop of 3 % or more)
-//! over an uncongested return path.
+//! A REMB sender through a [`Bottleneck`]: the receiver runs the receive-side estimator and returns
+//! REMB every second (and at once on a drop of 3 % or more) plus a receiver report with the loss
+//! fraction every second, over an uncongested return path. As in libwebrtc, the sender's rate is
+//! its loss-based controller fed by the receiver reports, capped by the latest REMB: the delay
+//! signal cannot see a drop-tail queue that is already full, loss can.
 
 use std::collections::VecDeque;
 
+use bwe_core::loss::{LossBasedController, LossControllerConfig};
 use bwe_core::receive_side::{PacketArrival, ReceiveSideConfig, ReceiveSideEstimator};
 use bwe_core::rtp_ext::AbsSendTime;
 use bwe_core::{Bitrate, DataSize, TimeDelta, Timestamp};
@@ -19,6 +22,7 @@ const REMB_INTERVAL: TimeDelta = TimeDelta::from_secs(1);
 pub struct Sample {
     pub at: Timestamp,
     pub estimate: Option<Bitrate>,
+    pub remb: Option<Bitrate>,
     pub send_rate: Bitrate,
     pub capacity: Bitrate,
     pub queue_delay: TimeDelta,
@@ -30,10 +34,17 @@ pub struct ReceiveLoop {
     pub now: Timestamp,
     pub samples: Vec<Sample>,
     send_rate: Bitrate,
+    remb: Option<Bitrate>,
+    loss: LossBasedController,
     next_send: Timestamp,
-    arriving: VecDeque<(Timestamp, AbsSendTime)>,
+    /// Packets on their way to the receiver: (arrival or would-be arrival, send time, delivered).
+    arriving: VecDeque<(Timestamp, AbsSendTime, bool)>,
     last_remb: Option<(Timestamp, Bitrate)>,
     returning: VecDeque<(Timestamp, Bitrate)>,
+    next_report: Timestamp,
+    interval_lost: u32,
+    interval_total: u32,
+    reports: VecDeque<(Timestamp, u32, u32)>,
 }
 
 impl ReceiveLoop {
@@ -44,10 +55,19 @@ impl ReceiveLoop {
             now: Timestamp::ZERO,
             samples: Vec::new(),
             send_rate: start,
+            remb: None,
+            loss: LossBasedController::new(LossControllerConfig {
+                start,
+                ..LossControllerConfig::default()
+            }),
             next_send: Timestamp::ZERO,
             arriving: VecDeque::new(),
             last_remb: None,
             returning: VecDeque::new(),
+            next_report: Timestamp::ZERO + REMB_INTERVAL,
+            interval_lost: 0,
+            interval_total: 0,
+            reports: VecDeque::new(),
         }
     }
 
@@ -62,16 +82,26 @@ impl ReceiveLoop {
         let now = self.now;
         while self.next_send <= now {
             let at = self.next_send;
-            if let Fate::Delivered { at: arrival, .. } = self.link.send(at, PACKET) {
-                self.arriving
-                    .push_back((arrival, AbsSendTime::from_timestamp(at)));
+            let send_time = AbsSendTime::from_timestamp(at);
+            match self.link.send(at, PACKET) {
+                Fate::Delivered { at: arrival, .. } => {
+                    self.arriving.push_back((arrival, send_time, true))
+                }
+                _ => self
+                    .arriving
+                    .push_back((at + self.link.one_way_delay, send_time, false)),
             }
             self.next_send = at + interval(self.send_rate);
         }
-        while self.arriving.front().is_some_and(|(at, _)| *at <= now) {
-            let Some((at, send_time)) = self.arriving.pop_front() else {
+        while self.arriving.front().is_some_and(|(at, _, _)| *at <= now) {
+            let Some((at, send_time, delivered)) = self.arriving.pop_front() else {
                 break;
             };
+            self.interval_total += 1;
+            if !delivered {
+                self.interval_lost += 1;
+                continue;
+            }
             self.estimator.on_packet(
                 at,
                 PacketArrival {
@@ -80,6 +110,21 @@ impl ReceiveLoop {
                     ssrc: 0x1234,
                 },
             );
+        }
+        if now >= self.next_report {
+            self.next_report = now + REMB_INTERVAL;
+            self.reports.push_back((
+                now + self.link.one_way_delay,
+                self.interval_lost,
+                self.interval_total,
+            ));
+            self.interval_lost = 0;
+            self.interval_total = 0;
+        }
+        while self.reports.front().is_some_and(|(at, _, _)| *at <= now) {
+            if let Some((_, lost, total)) = self.reports.pop_front() {
+                self.loss.on_packet_results(now, lost, total);
+            }
         }
         if let Some(estimate) = self.estimator.estimate() {
             let due = match self.last_remb {
@@ -96,12 +141,17 @@ impl ReceiveLoop {
         }
         while self.returning.front().is_some_and(|(at, _)| *at <= now) {
             if let Some((_, remb)) = self.returning.pop_front() {
-                self.send_rate = remb;
+                self.remb = Some(remb);
             }
+        }
+        if let Some(remb) = self.remb {
+            self.loss.set_delay_based_limit(remb);
+            self.send_rate = self.loss.update(now).min(remb);
         }
         self.samples.push(Sample {
             at: now,
             estimate: self.estimator.estimate(),
+            remb: self.remb,
             send_rate: self.send_rate,
             capacity: self.link.schedule.at(now),
             queue_delay: self.link.queue_delay(now),
