@@ -421,6 +421,28 @@ mod tests {
         }
     }
 
+    /// Over-use at a capacity already measured is our own creep: a gentler back-off suffices,
+    /// while a throughput outside the band (a real drop) still gets the full one.
+    #[test]
+    fn overuse_at_the_known_capacity_backs_off_gently() {
+        let mut aimd = at(kbps(520));
+        // First over-use: no capacity estimate yet, the full back-off applies.
+        aimd.update(ms(1_000), Overusing, Some(kbps(500)));
+        assert_eq!(aimd.estimate(), kbps(425));
+        // Creep back up past capacity and over-use again at the same throughput.
+        aimd.set_estimate(ms(2_000), kbps(520));
+        aimd.update(ms(3_000), Overusing, Some(kbps(500)));
+        assert_eq!(
+            aimd.estimate(),
+            kbps(450),
+            "0.9 × 500 inside the capacity band"
+        );
+        // A throughput far below the band is a real capacity drop: full back-off again.
+        aimd.set_estimate(ms(4_000), kbps(520));
+        aimd.update(ms(5_000), Overusing, Some(kbps(250)));
+        assert_eq!(aimd.estimate(), kbps(212) + Bitrate::from_bps(500));
+    }
+
     /// Landing just below what the link delivered drains the queue we built.
     #[test]
     fn overuse_decreases_to_beta_times_throughput() {

@@ -46,7 +46,7 @@ pub struct SendSideConfig {
     pub delay: DelayDetectorConfig,
     /// The loss-based controller; its bounds and start are overwritten from the fields above.
     pub loss: LossControllerConfig,
-    /// The probe controller.
+    /// The probe controller (periodic ALR probing on by default).
     pub probe: ProbeControllerConfig,
     /// The ALR detector.
     pub alr: AlrDetectorConfig,
@@ -63,7 +63,12 @@ impl Default for SendSideConfig {
             pacing_factor: 2.5,
             delay: DelayDetectorConfig::trendline(),
             loss: LossControllerConfig::default(),
-            probe: ProbeControllerConfig::default(),
+            // libwebrtc leaves periodic ALR probing to a field trial; an application-limited
+            // sender here finds capacity through it when it wants more.
+            probe: ProbeControllerConfig {
+                periodic_alr_probing: true,
+                ..ProbeControllerConfig::default()
+            },
             alr: AlrDetectorConfig::default(),
             acked: AckedBitrateConfig::default(),
         }
@@ -122,6 +127,7 @@ pub struct SendSideEstimator {
     last_probe_result: Option<Bitrate>,
     highest_sequence: Option<u64>,
     network_available: bool,
+    was_in_alr: bool,
     last_now: Timestamp,
     feedback_packets: u64,
     duplicate_feedback: u64,
@@ -159,6 +165,7 @@ impl SendSideEstimator {
             last_probe_result: None,
             highest_sequence: None,
             network_available: false,
+            was_in_alr: false,
             last_now: Timestamp::MIN,
             feedback_packets: 0,
             duplicate_feedback: 0,
@@ -269,10 +276,22 @@ impl SendSideEstimator {
             .min(self.aimd.estimate())
             .clamp_to(self.config.min, self.config.max);
         self.alr.set_estimated_bitrate(self.target);
+        self.sync_alr(now);
+        self.probe.set_estimate(now, self.target);
+    }
+
+    /// Tells AIMD, the probe controller and the acknowledged-rate estimator whether the sender is
+    /// application-limited, and when ALR ends (so the next throughput change is expected to be
+    /// fast and a probe may follow).
+    fn sync_alr(&mut self, now: Timestamp) {
         let alr_start = self.alr.alr_start_time();
+        if self.was_in_alr && alr_start.is_none() {
+            self.probe.set_alr_ended(now);
+            self.acked.set_alr_ended(now);
+        }
+        self.was_in_alr = alr_start.is_some();
         self.aimd.set_in_alr(alr_start.is_some());
         self.probe.set_alr_start_time(alr_start);
-        self.probe.set_estimate(now, self.target);
     }
 
     /// The next probe cluster the pacer should send, if any.
@@ -290,7 +309,7 @@ impl SendSideEstimator {
     /// Periodic work: ALR probes and probe-state timeouts.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.observe(now);
-        self.probe.set_alr_start_time(self.alr.alr_start_time());
+        self.sync_alr(now);
         self.probe.process(now);
     }
 
