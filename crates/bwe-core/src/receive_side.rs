@@ -301,3 +301,115 @@ impl ReceiveSideEstimator {
         self.has_estimate = false;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packet(send_ms: i64, ssrc: u32) -> PacketArrival {
+        PacketArrival {
+            send_time: AbsSendTime::from_timestamp(Timestamp::from_millis(send_ms)),
+            size: DataSize::from_bytes(1200),
+            ssrc,
+        }
+    }
+
+    /// Feeds a 960 kbit/s stream (1200 B every 10 ms) on `ssrcs` from `from` to `to` ms.
+    fn feed(est: &mut ReceiveSideEstimator, from: i64, to: i64, ssrcs: &[u32]) {
+        for (i, t) in (from..to).step_by(10).enumerate() {
+            let ssrc = ssrcs[i % ssrcs.len()];
+            est.on_packet(Timestamp::from_millis(t + 40), packet(t, ssrc));
+        }
+    }
+
+    /// No REMB may be sent before there is a measurement behind it.
+    #[test]
+    fn no_estimate_before_the_first_measurement() {
+        let est = ReceiveSideEstimator::new(ReceiveSideConfig::default());
+        assert_eq!(est.estimate(), None);
+        assert_eq!(est.poll_timeout(), None);
+    }
+
+    /// A steady stream yields an estimate, and every SSRC it arrived on is listed for the REMB.
+    #[test]
+    fn steady_stream_gives_an_estimate_listing_every_ssrc() {
+        let mut est = ReceiveSideEstimator::new(ReceiveSideConfig::default());
+        feed(&mut est, 0, 3_000, &[11, 22]);
+        let e = est
+            .estimate()
+            .expect("three seconds of traffic give an estimate");
+        assert!(
+            e >= Bitrate::from_kbps(250) && e <= Bitrate::from_kbps(1500),
+            "{e}"
+        );
+        let mut ssrcs: Vec<u32> = est.ssrcs().collect();
+        ssrcs.sort();
+        assert_eq!(ssrcs, vec![11, 22]);
+    }
+
+    /// A stream silent for 2 s leaves the REMB's SSRC list while the others stay.
+    #[test]
+    fn stream_silent_for_two_seconds_is_removed() {
+        let mut est = ReceiveSideEstimator::new(ReceiveSideConfig::default());
+        feed(&mut est, 0, 1_000, &[11, 22]);
+        feed(&mut est, 1_000, 3_100, &[11]);
+        assert_eq!(est.ssrcs().collect::<Vec<_>>(), vec![11]);
+        assert_eq!(est.stats().live_streams, 1);
+    }
+
+    /// When every stream has gone, the next sender may use another clock: start afresh.
+    #[test]
+    fn all_streams_timing_out_resets_the_estimate() {
+        let mut est = ReceiveSideEstimator::new(ReceiveSideConfig::default());
+        feed(&mut est, 0, 3_000, &[11]);
+        assert!(est.estimate().is_some());
+        let deadline = est.poll_timeout().expect("a live stream has a timeout");
+        assert_eq!(
+            deadline,
+            Timestamp::from_millis(2_990 + 40) + TimeDelta::from_secs(2)
+        );
+        est.handle_timeout(deadline);
+        assert_eq!(est.estimate(), None);
+        assert_eq!(est.ssrcs().count(), 0);
+        assert_eq!(est.stats().resets, 1);
+    }
+
+    /// More SSRCs than the table holds: the longest-silent one makes room, nothing panics.
+    #[test]
+    fn full_ssrc_table_evicts_the_longest_silent_stream() {
+        let mut est = ReceiveSideEstimator::new(ReceiveSideConfig::default());
+        for ssrc in 0..(MAX_SSRCS as u32 + 1) {
+            est.on_packet(
+                Timestamp::from_millis(i64::from(ssrc)),
+                packet(i64::from(ssrc), ssrc),
+            );
+        }
+        let ssrcs: Vec<u32> = est.ssrcs().collect();
+        assert_eq!(ssrcs.len(), MAX_SSRCS);
+        assert!(
+            !ssrcs.contains(&0),
+            "the oldest stream should have been evicted"
+        );
+        assert!(ssrcs.contains(&(MAX_SSRCS as u32)));
+    }
+
+    /// Arrivals that spread out (a growing queue) must pull the estimate below the incoming rate.
+    #[test]
+    fn growing_queue_brings_the_estimate_below_the_incoming_rate() {
+        let mut est = ReceiveSideEstimator::new(ReceiveSideConfig::default());
+        feed(&mut est, 0, 8_000, &[1]);
+        let before = est.estimate().expect("estimate after 8 s");
+        // Sent every 10 ms, delivered every 12 ms: the path carries 800 kbit/s.
+        for i in 0..300i64 {
+            let send = 8_000 + i * 10;
+            est.on_packet(Timestamp::from_millis(8_040 + i * 12), packet(send, 1));
+        }
+        let after = est.estimate().expect("still an estimate");
+        assert!(after < before, "{after} should be below {before}");
+        assert!(
+            after <= Bitrate::from_kbps(800) && after >= Bitrate::from_kbps(400),
+            "{after}"
+        );
+        assert_eq!(est.stats().usage, Some(BandwidthUsage::Overusing));
+    }
+}

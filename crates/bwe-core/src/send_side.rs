@@ -349,3 +349,130 @@ impl SendSideEstimator {
         self.last_now = self.last_now.max(now);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feedback::ProbeInfo;
+    use crate::units::DataSize;
+
+    fn sent(sequence: u64, send_ms: i64, probe: Option<ProbeInfo>) -> SentPacket {
+        SentPacket {
+            sequence,
+            send_time: Timestamp::from_millis(send_ms),
+            size: DataSize::from_bytes(1200),
+            probe,
+        }
+    }
+
+    fn received(p: SentPacket, delay_ms: i64) -> PacketResult {
+        PacketResult {
+            sent: p,
+            receive_time: Some(p.send_time + TimeDelta::from_millis(delay_ms)),
+        }
+    }
+
+    /// Start-up probing is what makes the first seconds fast: 3× and 6× the start rate.
+    #[test]
+    fn network_available_requests_the_initial_probes_once() {
+        let mut est = SendSideEstimator::new(SendSideConfig::default());
+        assert_eq!(est.poll_probe(), None);
+        est.on_network_available(Timestamp::ZERO);
+        est.on_network_available(Timestamp::from_millis(1));
+        let first = est.poll_probe().expect("first probe");
+        let second = est.poll_probe().expect("second probe");
+        assert_eq!(first.target, Bitrate::from_kbps(900));
+        assert_eq!(second.target, Bitrate::from_kbps(1800));
+        assert_eq!(est.poll_probe(), None);
+    }
+
+    /// The pacer drains at 2.5 × the target so encoder bursts leave quickly.
+    #[test]
+    fn pacing_rate_is_two_and_a_half_times_the_target() {
+        let est = SendSideEstimator::new(SendSideConfig::default());
+        assert_eq!(est.target(), Bitrate::from_kbps(300));
+        assert_eq!(est.pacing_rate(), Bitrate::from_kbps(750));
+    }
+
+    /// A replayed feedback message must not count its packets twice.
+    #[test]
+    fn duplicate_feedback_is_skipped_and_counted() {
+        let mut est = SendSideEstimator::new(SendSideConfig::default());
+        let batch: Vec<PacketResult> = (0..10)
+            .map(|i| received(sent(i, i as i64 * 10, None), 30))
+            .collect();
+        est.on_feedback(Timestamp::from_millis(200), &batch);
+        est.on_feedback(Timestamp::from_millis(250), &batch);
+        let stats = est.stats();
+        assert_eq!(stats.feedback_packets, 10);
+        assert_eq!(stats.duplicate_feedback, 10);
+    }
+
+    /// A completed probe that shows more capacity lifts the target at once.
+    #[test]
+    fn probe_result_raises_the_target() {
+        let mut est = SendSideEstimator::new(SendSideConfig::default());
+        est.on_network_available(Timestamp::ZERO);
+        let cluster = est.poll_probe().expect("initial probe");
+        let info = ProbeInfo {
+            cluster_id: cluster.id,
+            min_probes: cluster.min_probes,
+            min_bytes: cluster.min_bytes,
+        };
+        // 10 probe packets of 1200 B sent 4 ms apart (2.4 Mbit/s), received 8 ms apart
+        // (1.2 Mbit/s): the path has at least ~1.1 Mbit/s.
+        let batch: Vec<PacketResult> = (0..10)
+            .map(|i| {
+                let p = sent(i, i as i64 * 4, Some(info));
+                PacketResult {
+                    sent: p,
+                    receive_time: Some(Timestamp::from_millis(30 + i as i64 * 8)),
+                }
+            })
+            .collect();
+        est.on_feedback(Timestamp::from_millis(150), &batch);
+        let target = est.target();
+        assert!(
+            target >= Bitrate::from_kbps(1000) && target <= Bitrate::from_kbps(1250),
+            "target {target} should follow the probe result"
+        );
+        assert!(est.stats().probe_result.is_some());
+    }
+
+    /// Heavy loss reported in feedback pulls the target down through the loss controller.
+    #[test]
+    fn heavy_loss_lowers_the_target() {
+        let mut est = SendSideEstimator::new(SendSideConfig {
+            start: Bitrate::from_kbps(1000),
+            ..SendSideConfig::default()
+        });
+        for b in 0..20i64 {
+            let batch: Vec<PacketResult> = (0..20u64)
+                .map(|i| {
+                    let seq = b as u64 * 20 + i;
+                    let p = sent(seq, b * 100 + i as i64 * 5, None);
+                    if i % 3 == 0 {
+                        PacketResult {
+                            sent: p,
+                            receive_time: None,
+                        }
+                    } else {
+                        received(p, 30)
+                    }
+                })
+                .collect();
+            est.on_feedback(Timestamp::from_millis(b * 100 + 150), &batch);
+        }
+        let stats = est.stats();
+        let loss = stats
+            .loss_fraction
+            .expect("enough packets for a loss figure");
+        assert!((0.3..0.4).contains(&loss), "loss {loss}");
+        assert!(
+            est.target() < Bitrate::from_kbps(700),
+            "target {}",
+            est.target()
+        );
+        assert!(est.target() >= Bitrate::from_kbps(30));
+    }
+}
