@@ -11,10 +11,12 @@
 //! with SplitMix64) rather than taken from `std::hash::DefaultHasher`, whose output may change
 //! between Rust releases; seeds derived today must give the same streams in every later build.
 //! Neither function is cryptographic, and does not need to be: they only have to spread distinct
-//! labels over distinct ChaCha keys.
+//! labels over distinct ChaCha keys. Sampling (uniform reals and integers, probabilities) is done
+//! here too, not with `rand`'s distributions, for the same reason: their algorithms are free to
+//! change between `rand` versions and would silently shift every simulation.
 
 use rand_chacha::ChaCha8Rng;
-use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -53,10 +55,55 @@ pub fn stream(seed: u64, label: &str) -> ChaCha8Rng {
     ChaCha8Rng::from_seed(key)
 }
 
+/// A uniform real in `[0, 1)` from the top 53 bits of one draw.
+pub(crate) fn unit_f64(rng: &mut ChaCha8Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// A uniform integer in `[0, n)` by multiply-shift (Lemire, without the rejection step): one
+/// draw, no division, bias below `n / 2^64`, which no simulation can observe.
+pub(crate) fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
+    ((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as u64
+}
+
+/// An event with a fixed probability, precomputed as a threshold on one 64-bit draw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Chance {
+    /// Never happens, and draws nothing.
+    Never,
+    /// Happens when a draw falls below the threshold: probability `threshold / 2^64`.
+    Below(u64),
+    /// Always happens, and draws nothing.
+    Always,
+}
+
+impl Chance {
+    /// The event with probability `p`; the caller has checked `p` is in `[0, 1]`.
+    pub(crate) fn new(p: f64) -> Self {
+        if p.is_nan() || p <= 0.0 {
+            Chance::Never
+        } else if p >= 1.0 {
+            Chance::Always
+        } else {
+            // `as` saturates; p < 1 keeps the product below 2^64.
+            Chance::Below((p * 18_446_744_073_709_551_616.0) as u64)
+        }
+    }
+
+    /// Draws once (unless the outcome is certain) and says whether the event happened.
+    #[inline]
+    pub(crate) fn happens(self, rng: &mut ChaCha8Rng) -> bool {
+        match self {
+            Chance::Never => false,
+            Chance::Always => true,
+            Chance::Below(t) => rng.next_u64() < t,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand_chacha::rand_core::RngCore;
 
     /// Every stored seed and regression log depends on these numbers never changing.
     #[test]
@@ -76,5 +123,18 @@ mod tests {
         assert_ne!(a, c);
         assert_ne!(b, c);
         assert_eq!(a, stream(1, "loss").next_u64());
+    }
+
+    /// A probability must map onto a threshold without panicking at the edges.
+    #[test]
+    fn chance_is_certain_at_the_edges_and_proportional_between() {
+        let mut rng = stream(7, "chance");
+        assert!(!Chance::new(0.0).happens(&mut rng));
+        assert!(!Chance::new(f64::NAN).happens(&mut rng));
+        assert!(Chance::new(1.0).happens(&mut rng));
+        let hits = (0..100_000)
+            .filter(|_| Chance::new(0.25).happens(&mut rng))
+            .count();
+        assert!((24_500..=25_500).contains(&hits), "{hits}");
     }
 }
