@@ -29,6 +29,8 @@ const BATCH: usize = 50;
 #[derive(Clone, Copy)]
 struct Packet {
     send: Timestamp,
+    /// The abs-send-time extension value, computed outside the timed loop.
+    abs_send_time: AbsSendTime,
     arrival: Option<Timestamp>,
 }
 
@@ -42,6 +44,7 @@ fn traffic() -> Vec<Packet> {
             let arrival = Timestamp::from_micros(i * spacing + 30_000);
             Packet {
                 send,
+                abs_send_time: AbsSendTime::from_timestamp(send),
                 arrival: (i % 50 != 7).then_some(arrival),
             }
         })
@@ -55,7 +58,7 @@ fn ours_receive(packets: &[Packet]) -> ReceiveSideEstimator {
             est.on_packet(
                 arrival,
                 PacketArrival {
-                    send_time: AbsSendTime::from_timestamp(p.send),
+                    send_time: p.abs_send_time,
                     size: DataSize::from_bytes(1200),
                     ssrc: 7,
                 },

@@ -111,6 +111,10 @@ pub struct ReceiveSideEstimator {
     incoming: IncomingBitrate,
     aimd: AimdRateControl,
     streams: [Option<Stream>; MAX_SSRCS],
+    /// The slot of the stream last heard from.
+    last_slot: usize,
+    /// No stream can expire before this instant (it may be early, never late).
+    next_expiry: Timestamp,
     last_update: Option<Timestamp>,
     last_now: Timestamp,
     last_incoming: Option<Bitrate>,
@@ -129,6 +133,8 @@ impl ReceiveSideEstimator {
             incoming: IncomingBitrate::new(config.incoming_window),
             aimd,
             streams: [None; MAX_SSRCS],
+            last_slot: 0,
+            next_expiry: Timestamp::MAX,
             last_update: None,
             last_now: Timestamp::MIN,
             last_incoming: None,
@@ -152,32 +158,40 @@ impl ReceiveSideEstimator {
     pub fn on_packet(&mut self, now: Timestamp, packet: PacketArrival) {
         self.packets += 1;
         self.last_now = self.last_now.max(now);
-        self.expire_streams(now);
+        if now >= self.next_expiry {
+            self.expire_streams(now);
+        }
         self.touch_stream(now, packet.ssrc);
 
         let send_time = self.unwrapper.unwrap(packet.send_time);
         self.incoming.update(now, packet.size);
         let verdict = self.delay.on_packet(now, send_time, now, packet.size);
-        let incoming = self.incoming.rate(now);
-        self.last_incoming = incoming;
 
+        // The incoming rate is only read when a decision needs it: measuring it on every packet
+        // would cost as much as the rest of this path.
         let update = match verdict.unwrap_or(self.delay.usage()) {
-            BandwidthUsage::Overusing => match incoming {
+            BandwidthUsage::Overusing => match self.measure_incoming(now) {
                 Some(rate) => {
                     !self.aimd.valid_estimate() || self.aimd.time_to_reduce_further(now, rate)
                 }
                 None => false,
             },
             _ => match self.last_update {
-                None => incoming.is_some(),
+                None => self.measure_incoming(now).is_some(),
                 Some(last) => now - last >= self.feedback_interval(),
             },
         };
         if update {
+            let incoming = self.measure_incoming(now);
             self.aimd.update(now, self.delay.usage(), incoming);
             self.last_update = Some(now);
             self.has_estimate = true;
         }
+    }
+
+    fn measure_incoming(&mut self, now: Timestamp) -> Option<Bitrate> {
+        self.last_incoming = self.incoming.rate(now);
+        self.last_incoming
     }
 
     /// How often the estimate is refreshed while not over-using: libwebrtc's REMB feedback
@@ -249,8 +263,19 @@ impl ReceiveSideEstimator {
     }
 
     fn touch_stream(&mut self, now: Timestamp, ssrc: u32) {
-        if let Some(s) = self.streams.iter_mut().flatten().find(|s| s.ssrc == ssrc) {
-            s.last_seen = s.last_seen.max(now);
+        // Most packets come from the stream of the packet before: look there first.
+        let slot = match self.streams[self.last_slot] {
+            Some(s) if s.ssrc == ssrc => Some(self.last_slot),
+            _ => self
+                .streams
+                .iter()
+                .position(|s| s.is_some_and(|s| s.ssrc == ssrc)),
+        };
+        if let Some(i) = slot {
+            if let Some(s) = &mut self.streams[i] {
+                s.last_seen = s.last_seen.max(now);
+            }
+            self.last_slot = i;
             return;
         }
         let slot = match self.streams.iter().position(Option::is_none) {
@@ -268,12 +293,16 @@ impl ReceiveSideEstimator {
             ssrc,
             last_seen: now,
         });
+        self.last_slot = slot;
+        self.next_expiry = self.next_expiry.min(now + self.config.stream_timeout);
     }
 
+    /// Removes the streams silent for the timeout and works out when the next one could expire.
     fn expire_streams(&mut self, now: Timestamp) {
         let timeout = self.config.stream_timeout;
         let mut any_live = false;
         let mut any_expired = false;
+        let mut next = Timestamp::MAX;
         for slot in &mut self.streams {
             if let Some(s) = slot {
                 if now - s.last_seen >= timeout {
@@ -281,9 +310,11 @@ impl ReceiveSideEstimator {
                     any_expired = true;
                 } else {
                     any_live = true;
+                    next = next.min(s.last_seen + timeout);
                 }
             }
         }
+        self.next_expiry = next;
         if any_expired && !any_live {
             self.reset();
         }

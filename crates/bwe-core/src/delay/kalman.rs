@@ -106,6 +106,11 @@ pub struct KalmanFilter {
     send_deltas: [f64; SEND_DELTA_HISTORY],
     send_deltas_len: usize,
     send_deltas_next: usize,
+    /// The smallest value in `send_deltas`.
+    send_delta_min: f64,
+    /// `(alpha, periods)` of the cached `noise_beta`.
+    noise_beta_key: (f64, f64),
+    noise_beta: f64,
 }
 
 impl KalmanFilter {
@@ -123,6 +128,9 @@ impl KalmanFilter {
             send_deltas: [0.0; SEND_DELTA_HISTORY],
             send_deltas_len: 0,
             send_deltas_next: 0,
+            send_delta_min: f64::INFINITY,
+            noise_beta_key: (f64::NAN, f64::NAN),
+            noise_beta: 1.0,
         }
     }
 
@@ -215,14 +223,24 @@ impl KalmanFilter {
     }
 
     /// Records a send delta and returns the smallest of the recent ones, this one included.
+    ///
+    /// The minimum is kept incrementally and the window rescanned only when the value leaving
+    /// it was the minimum: this runs once per group, on the receive path's hot loop.
     fn record_send_delta(&mut self, send_delta_ms: f64) -> f64 {
+        let full = self.send_deltas_len == SEND_DELTA_HISTORY;
+        let evicted = self.send_deltas[self.send_deltas_next];
         self.send_deltas[self.send_deltas_next] = send_delta_ms;
         self.send_deltas_next = (self.send_deltas_next + 1) % SEND_DELTA_HISTORY;
         self.send_deltas_len = (self.send_deltas_len + 1).min(SEND_DELTA_HISTORY);
-        self.send_deltas[..self.send_deltas_len]
-            .iter()
-            .copied()
-            .fold(f64::INFINITY, f64::min)
+        if send_delta_ms <= self.send_delta_min {
+            self.send_delta_min = send_delta_ms;
+        } else if full && evicted <= self.send_delta_min {
+            self.send_delta_min = self.send_deltas[..self.send_deltas_len]
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min);
+        }
+        self.send_delta_min
     }
 
     /// Exponentially smoothed mean and variance of the residual, with a time step of
@@ -234,7 +252,13 @@ impl KalmanFilter {
             self.config.noise_alpha_startup
         };
         let periods = period_ms.max(0.0) * self.config.noise_reference_rate_hz / 1000.0;
-        let beta = (1.0 - alpha).powf(periods);
+        // `powf` costs as much as the rest of the filter; its inputs change only when the
+        // minimum send delta or the start-up phase does.
+        if self.noise_beta_key != (alpha, periods) {
+            self.noise_beta_key = (alpha, periods);
+            self.noise_beta = (1.0 - alpha).powf(periods);
+        }
+        let beta = self.noise_beta;
         self.avg_noise = beta * self.avg_noise + (1.0 - beta) * residual;
         let dev = self.avg_noise - residual;
         self.var_noise =
@@ -242,10 +266,15 @@ impl KalmanFilter {
     }
 
     fn is_finite(&self) -> bool {
-        [self.slope, self.offset, self.avg_noise, self.var_noise]
-            .iter()
-            .chain(self.covariance.iter().flatten())
-            .all(|v| v.is_finite())
+        let [[a, b], [c, d]] = self.covariance;
+        self.slope.is_finite()
+            && self.offset.is_finite()
+            && self.avg_noise.is_finite()
+            && self.var_noise.is_finite()
+            && a.is_finite()
+            && b.is_finite()
+            && c.is_finite()
+            && d.is_finite()
     }
 }
 

@@ -65,6 +65,54 @@ pub struct TrendlineEstimator {
     accumulated_ms: f64,
     smoothed_ms: f64,
     slope: f64,
+    /// Running sums over the window for an O(1) fit, of points taken relative to `origin`.
+    sums: Sums,
+    /// Updates since the sums were last recomputed from the window.
+    since_rebase: usize,
+}
+
+/// Σx, Σy, Σx², Σxy of the window's points relative to `origin`.
+///
+/// The regression runs on every group of every feedback, so it is kept incremental: each update
+/// adds the new point and removes the one leaving the window. Every `window` updates the sums are
+/// recomputed exactly around the newest point, so rounding cannot accumulate and the centred
+/// values stay small (no cancellation in `n·Σx² − (Σx)²` however long the call lasts).
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    origin: (f64, f64),
+    x: f64,
+    y: f64,
+    xx: f64,
+    xy: f64,
+}
+
+impl Sums {
+    fn add(&mut self, (x, y): (f64, f64), sign: f64) {
+        let (x, y) = (x - self.origin.0, y - self.origin.1);
+        self.x += sign * x;
+        self.y += sign * y;
+        self.xx += sign * x * x;
+        self.xy += sign * x * y;
+    }
+
+    fn rebuild(points: &[(f64, f64)], origin: (f64, f64)) -> Self {
+        let mut sums = Self {
+            origin,
+            ..Self::default()
+        };
+        for &p in points {
+            sums.add(p, 1.0);
+        }
+        sums
+    }
+
+    /// Least-squares slope over `n` points; `None` when all x coincide or it is not finite.
+    fn slope(&self, n: f64) -> Option<f64> {
+        let var = n * self.xx - self.x * self.x;
+        let cov = n * self.xy - self.x * self.y;
+        let slope = cov / var;
+        (var > 0.0 && slope.is_finite()).then_some(slope)
+    }
 }
 
 impl TrendlineEstimator {
@@ -81,6 +129,8 @@ impl TrendlineEstimator {
             accumulated_ms: 0.0,
             smoothed_ms: 0.0,
             slope: 0.0,
+            sums: Sums::default(),
+            since_rebase: 0,
         }
     }
 
@@ -95,11 +145,23 @@ impl TrendlineEstimator {
         self.smoothed_ms = s * self.smoothed_ms + (1.0 - s) * self.accumulated_ms;
 
         let x = (delta.arrival_time - first).as_millis_f64();
-        self.window[self.next] = (x, self.smoothed_ms);
-        self.next = (self.next + 1) % self.window.len();
-        self.len = (self.len + 1).min(self.window.len());
-        if self.len == self.window.len() {
-            self.slope = fit_slope(&self.window).unwrap_or(self.slope);
+        let point = (x, self.smoothed_ms);
+        let capacity = self.window.len();
+        if self.len == capacity {
+            self.sums.add(self.window[self.next], -1.0);
+        }
+        self.window[self.next] = point;
+        self.next = (self.next + 1) % capacity;
+        self.len = (self.len + 1).min(capacity);
+        self.since_rebase += 1;
+        if self.since_rebase >= capacity {
+            self.sums = Sums::rebuild(&self.window[..self.len], point);
+            self.since_rebase = 0;
+        } else {
+            self.sums.add(point, 1.0);
+        }
+        if self.len == capacity {
+            self.slope = self.sums.slope(capacity as f64).unwrap_or(self.slope);
         }
 
         if !(self.accumulated_ms.is_finite()
@@ -135,10 +197,14 @@ impl TrendlineEstimator {
         self.accumulated_ms = 0.0;
         self.smoothed_ms = 0.0;
         self.slope = 0.0;
+        self.sums = Sums::default();
+        self.since_rebase = 0;
     }
 }
 
-/// Least-squares slope of `y` over `x`; `None` when all `x` coincide or the result is not finite.
+/// Least-squares slope of `y` over `x`, computed directly; the reference the running sums are
+/// tested against. `None` when all `x` coincide or the result is not finite.
+#[cfg(test)]
 fn fit_slope(points: &[(f64, f64)]) -> Option<f64> {
     let n = points.len() as f64;
     let (sum_x, sum_y) = points
@@ -157,6 +223,29 @@ fn fit_slope(points: &[(f64, f64)]) -> Option<f64> {
 mod tests {
     use super::*;
     use crate::units::TimeDelta;
+
+    /// The incremental fit must agree with a direct fit over the same window, even hours into a
+    /// call when arrival times are large.
+    #[test]
+    fn running_sums_match_a_direct_fit_over_long_runs() {
+        let mut t = TrendlineEstimator::new(TrendlineConfig::default());
+        let mut at = 0i64;
+        for i in 0..200_000i64 {
+            // Irregular spacing and a delay that wanders up and down.
+            let step = 5 + (i * 7919) % 11;
+            at += step;
+            let arrival = step + ((i / 50) % 3) - 1;
+            t.update(&delta(at, step, arrival));
+            if i >= 20 && (i % 9_973 == 0 || i == 199_999) {
+                let direct = fit_slope(&t.window).expect("window spans time");
+                assert!(
+                    (t.slope() - direct).abs() <= 1e-9 * (1.0 + direct.abs()),
+                    "at {i}: running {} vs direct {direct}",
+                    t.slope()
+                );
+            }
+        }
+    }
 
     /// A delta for a group `step_ms` after the previous one whose arrival gap is `arrival_ms`.
     fn delta(at_ms: i64, send_ms: i64, arrival_ms: i64) -> GroupDelta {

@@ -67,6 +67,10 @@ impl AbsSendTime {
 
 /// Converts 2⁻¹⁸ s ticks to microseconds, rounding to nearest (1 tick = 15625/4096 µs exactly).
 fn ticks_to_delta(ticks: i64) -> TimeDelta {
+    // Fast path in 64 bits (any span under ~400 days); 128-bit division is slow.
+    if let Some(scaled) = ticks.checked_mul(15_625) {
+        return TimeDelta::from_micros((scaled + 2_048).div_euclid(4_096));
+    }
     let us = (i128::from(ticks) * 1_000_000 + i128::from(TICKS_PER_SEC / 2))
         .div_euclid(i128::from(TICKS_PER_SEC));
     TimeDelta::from_micros(i64::try_from(us).unwrap_or(if ticks < 0 { i64::MIN } else { i64::MAX }))
