@@ -116,6 +116,8 @@ pub struct ReceiveSideEstimator {
     /// No stream can expire before this instant (it may be early, never late).
     next_expiry: Timestamp,
     last_update: Option<Timestamp>,
+    /// [`Self::compute_feedback_interval`] for the current estimate, refreshed when it changes.
+    feedback_interval: TimeDelta,
     last_now: Timestamp,
     last_incoming: Option<Bitrate>,
     has_estimate: bool,
@@ -136,6 +138,7 @@ impl ReceiveSideEstimator {
             last_slot: 0,
             next_expiry: Timestamp::MAX,
             last_update: None,
+            feedback_interval: TimeDelta::from_secs(1),
             last_now: Timestamp::MIN,
             last_incoming: None,
             has_estimate: false,
@@ -178,12 +181,13 @@ impl ReceiveSideEstimator {
             },
             _ => match self.last_update {
                 None => self.measure_incoming(now).is_some(),
-                Some(last) => now - last >= self.feedback_interval(),
+                Some(last) => now - last >= self.feedback_interval,
             },
         };
         if update {
             let incoming = self.measure_incoming(now);
             self.aimd.update(now, self.delay.usage(), incoming);
+            self.feedback_interval = self.compute_feedback_interval();
             self.last_update = Some(now);
             self.has_estimate = true;
         }
@@ -196,7 +200,7 @@ impl ReceiveSideEstimator {
 
     /// How often the estimate is refreshed while not over-using: libwebrtc's REMB feedback
     /// interval, 5 % of the estimate in 80-byte RTCP packets, clamped to [200 ms, 1 s].
-    fn feedback_interval(&self) -> TimeDelta {
+    fn compute_feedback_interval(&self) -> TimeDelta {
         const RTCP_SIZE_BITS: f64 = 80.0 * 8.0;
         let rtcp_rate = self.aimd.estimate().as_bps_f64() * 0.05;
         let interval_ms = if rtcp_rate > 0.0 {
@@ -217,6 +221,7 @@ impl ReceiveSideEstimator {
         self.config.min = min;
         self.config.max = max;
         self.aimd.set_min_max(min, max);
+        self.feedback_interval = self.compute_feedback_interval();
     }
 
     /// The current estimate, once the first measurement has produced one.
@@ -328,6 +333,7 @@ impl ReceiveSideEstimator {
         self.incoming.reset();
         self.aimd = AimdRateControl::new(Self::aimd_config(&self.config));
         self.last_update = None;
+        self.feedback_interval = TimeDelta::from_secs(1);
         self.last_incoming = None;
         self.has_estimate = false;
     }

@@ -130,7 +130,7 @@ impl Group {
 
     /// Whether a packet that is not out of order joins this group.
     fn accepts(&self, config: &ArrivalGroupConfig, send: Timestamp, arrival: Timestamp) -> bool {
-        self.in_burst(config, send, arrival) || send - self.first_send <= config.burst_interval
+        send - self.first_send <= config.burst_interval || self.in_burst(config, send, arrival)
     }
 
     fn in_burst(&self, config: &ArrivalGroupConfig, send: Timestamp, arrival: Timestamp) -> bool {
@@ -183,7 +183,7 @@ impl ArrivalGroupAccumulator {
         size: DataSize,
     ) -> Option<GroupDelta> {
         self.stats.packets = self.stats.packets.saturating_add(1);
-        let Some(mut current) = self.current else {
+        let Some(current) = self.current.as_mut() else {
             self.current = Some(Group::start(now, send_time, arrival_time, size));
             return None;
         };
@@ -199,9 +199,9 @@ impl ArrivalGroupAccumulator {
         }
         if current.accepts(&self.config, send_time, arrival_time) {
             current.add(now, send_time, arrival_time, size);
-            self.current = Some(current);
             return None;
         }
+        let current = *current;
 
         // This packet closes `current`.
         let mut delta = None;

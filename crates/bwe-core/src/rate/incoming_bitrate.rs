@@ -1,10 +1,10 @@
 //! The rate at which packets arrive, over a sliding window.
 //!
 //! The receive side (REMB) has no acknowledgements: the throughput that rate control backs off
-//! from is simply the bytes received over the last window divided by the window. The window is a
-//! ring of 1 ms buckets allocated once in [`IncomingBitrate::new`]; a packet adds to one bucket
-//! and buckets that fall out of the window are subtracted from the running total as time moves
-//! on. Updating and reading are O(1) amortised and never allocate.
+//! from is simply the bytes received over the last window divided by the window. Data is kept
+//! per millisecond in a ring allocated once in [`IncomingBitrate::new`]; only milliseconds that
+//! saw a packet take an entry, and entries that fall out of the window are subtracted from the
+//! running totals as time moves on. Updating and reading are O(1) amortised and never allocate.
 //!
 //! This follows libwebrtc `rtc_base/rate_statistics.cc` (1 ms buckets), which
 //! `modules/remote_bitrate_estimator/remote_bitrate_estimator_abs_send_time.cc` runs over
@@ -35,21 +35,30 @@ use crate::units::{Bitrate, DataSize, TimeDelta, Timestamp};
 /// The longest window accepted by [`IncomingBitrate::new`]; it bounds the one allocation.
 const MAX_WINDOW_MS: i64 = 60_000;
 
+/// The bytes and packets that arrived in one millisecond.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Bucket {
+    ms: i64,
     bytes: u64,
     packets: u64,
 }
 
 /// Bytes received over a sliding window, as a rate.
+///
+/// Only milliseconds that saw a packet are stored, oldest first, in a ring of `window_ms`
+/// entries (the window cannot hold more distinct milliseconds than that). A packet adds to the
+/// newest entry or appends one, and entries that left the window are dropped from the front with
+/// the running totals: amortised O(1) per packet however sparse the traffic, with no pass over
+/// empty milliseconds.
 #[derive(Debug, Clone)]
 pub struct IncomingBitrate {
-    buckets: Box<[Bucket]>,
-    /// Window length in milliseconds (= number of buckets), at least 1.
+    ring: Box<[Bucket]>,
+    head: usize,
+    len: usize,
+    /// Window length in milliseconds, at least 1.
     window_ms: i64,
-    /// The millisecond held by `buckets[oldest_index]`; `None` until the first packet.
-    oldest_ms: Option<i64>,
-    oldest_index: usize,
+    /// The first millisecond with data since the meter last (re-)anchored; `None` when empty.
+    anchor_ms: Option<i64>,
     /// Latest millisecond seen by `update` or `rate`; earlier instants are raised to it.
     latest_ms: Option<i64>,
     total_bytes: u64,
@@ -71,10 +80,11 @@ impl IncomingBitrate {
         let window_ms = window.as_millis().clamp(1, MAX_WINDOW_MS);
         let len = usize::try_from(window_ms).expect("window clamped to [1, 60000] ms");
         Self {
-            buckets: vec![Bucket::default(); len].into_boxed_slice(),
+            ring: vec![Bucket::default(); len].into_boxed_slice(),
+            head: 0,
+            len: 0,
             window_ms,
-            oldest_ms: None,
-            oldest_index: 0,
+            anchor_ms: None,
             latest_ms: None,
             total_bytes: 0,
             total_packets: 0,
@@ -89,26 +99,35 @@ impl IncomingBitrate {
     /// Records a packet of `size` received at `now`.
     pub fn update(&mut self, now: Timestamp, size: DataSize) {
         let now_ms = self.advance_to(now);
-        let oldest = *self.oldest_ms.get_or_insert(now_ms);
-        // `advance_to` keeps `oldest > now_ms - window_ms`, and `now_ms >= oldest` because the
-        // oldest millisecond is never later than the latest one, so the offset is in the ring.
-        let offset = usize::try_from((now_ms - oldest).clamp(0, self.window_ms - 1))
-            .expect("offset clamped to the window");
-        let mut index = self.oldest_index + offset;
-        if index >= self.buckets.len() {
-            index -= self.buckets.len();
-        }
-        let bucket = &mut self.buckets[index];
-        bucket.bytes = bucket.bytes.saturating_add(size.bytes());
-        bucket.packets = bucket.packets.saturating_add(1);
-        self.total_bytes = self.total_bytes.saturating_add(size.bytes());
+        self.anchor_ms.get_or_insert(now_ms);
+        let bytes = size.bytes();
+        self.total_bytes = self.total_bytes.saturating_add(bytes);
         self.total_packets = self.total_packets.saturating_add(1);
+        if self.len > 0 {
+            let newest = self.index(self.len - 1);
+            let bucket = &mut self.ring[newest];
+            // `advance_to` never goes backwards, so the newest entry is this millisecond or older.
+            if bucket.ms == now_ms {
+                bucket.bytes = bucket.bytes.saturating_add(bytes);
+                bucket.packets = bucket.packets.saturating_add(1);
+                return;
+            }
+        }
+        // After `advance_to` every stored entry lies in (now − window, now), so there is room.
+        let slot = self.index(self.len.min(self.ring.len() - 1));
+        self.ring[slot] = Bucket {
+            ms: now_ms,
+            bytes,
+            packets: 1,
+        };
+        self.len = (self.len + 1).min(self.ring.len());
     }
 
     /// The average rate over the window ending at `now`; see the module docs for when it is `None`.
     pub fn rate(&mut self, now: Timestamp) -> Option<Bitrate> {
         let now_ms = self.advance_to(now);
-        let oldest = self.oldest_ms?;
+        let anchor = self.anchor_ms?;
+        let oldest = anchor.max(now_ms.saturating_sub(self.window_ms - 1));
         let active_ms = now_ms - oldest + 1;
         if self.total_packets == 0
             || active_ms <= 1
@@ -121,57 +140,47 @@ impl IncomingBitrate {
 
     /// Forgets everything, as if newly constructed.
     pub fn reset(&mut self) {
-        self.buckets.fill(Bucket::default());
-        self.oldest_ms = None;
-        self.oldest_index = 0;
+        self.head = 0;
+        self.len = 0;
+        self.anchor_ms = None;
         self.latest_ms = None;
         self.total_bytes = 0;
         self.total_packets = 0;
     }
 
-    /// Moves the window so that it ends at `now` (or at the latest instant seen, if later) and
-    /// returns that end in milliseconds.
+    /// The ring position of the `i`-th oldest entry.
+    fn index(&self, i: usize) -> usize {
+        let j = self.head + i;
+        if j >= self.ring.len() {
+            j - self.ring.len()
+        } else {
+            j
+        }
+    }
+
+    /// Moves the window so that it ends at `now` (or at the latest instant seen, if later),
+    /// dropping the entries that left it, and returns that end in milliseconds.
     fn advance_to(&mut self, now: Timestamp) -> i64 {
         let now_ms = match self.latest_ms {
             Some(latest) => now.as_millis().max(latest),
             None => now.as_millis(),
         };
         self.latest_ms = Some(now_ms);
-        let Some(oldest) = self.oldest_ms else {
-            return now_ms;
-        };
-        let new_oldest = now_ms.saturating_sub(self.window_ms - 1);
-        if new_oldest <= oldest {
-            return now_ms;
-        }
-        // Drop the buckets that left the window: at most one pass over the ring, however far
-        // time jumped. A jump of a whole window or more empties it outright.
-        let expired = new_oldest.saturating_sub(oldest);
-        if expired >= self.window_ms {
-            self.buckets.fill(Bucket::default());
-            self.total_packets = 0;
-        }
-        let mut left = expired;
-        while self.total_packets > 0 && left > 0 {
-            let bucket = std::mem::take(&mut self.buckets[self.oldest_index]);
+        let expired_before = now_ms.saturating_sub(self.window_ms - 1);
+        while self.len > 0 && self.ring[self.head].ms < expired_before {
+            let bucket = self.ring[self.head];
             self.total_bytes = self.total_bytes.saturating_sub(bucket.bytes);
             self.total_packets = self.total_packets.saturating_sub(bucket.packets);
-            // A compare instead of `%`: this loop runs once per elapsed millisecond.
-            self.oldest_index += 1;
-            if self.oldest_index == self.buckets.len() {
-                self.oldest_index = 0;
-            }
-            left -= 1;
+            self.head = self.index(1);
+            self.len -= 1;
         }
-        if self.total_packets == 0 {
+        if self.len == 0 {
             // Everything aged out: re-anchor on the next packet, so that a stream resuming after
-            // a silence is measured over its own duration rather than diluted by the gap. Every
-            // bucket is empty now, so the ring index may restart anywhere.
+            // a silence is measured over its own duration rather than diluted by the gap.
+            self.head = 0;
             self.total_bytes = 0;
-            self.oldest_ms = None;
-            self.oldest_index = 0;
-        } else {
-            self.oldest_ms = Some(new_oldest);
+            self.total_packets = 0;
+            self.anchor_ms = None;
         }
         now_ms
     }
