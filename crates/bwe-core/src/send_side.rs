@@ -52,6 +52,18 @@ pub struct SendSideConfig {
     pub alr: AlrDetectorConfig,
     /// The acknowledged-bitrate estimator.
     pub acked: AckedBitrateConfig,
+    /// While the sender is application-limited, the target handed out is at most this × the
+    /// acknowledged rate (1.5); `None` disables the cap.
+    ///
+    /// An application that sends 500 kbit/s on a 2.5 Mbit/s path learns the path's capacity from
+    /// probes, but handing it a 2.5 Mbit/s target invites a 5× jump the moment its encoder wakes
+    /// (a key frame, a screen share): the capacity was measured, the queue behaviour at that rate
+    /// was not. With the cap the encoder may grow by half per acknowledged-rate update (a few
+    /// hundred milliseconds), and once it sends more than the ALR detector's share of the
+    /// estimate the cap is gone and the target is the probe-confirmed estimate, which periodic
+    /// ALR probes keep fresh. libwebrtc has no such cap (its target stays at the estimate in
+    /// ALR).
+    pub alr_target_cap: Option<f64>,
 }
 
 impl Default for SendSideConfig {
@@ -71,6 +83,7 @@ impl Default for SendSideConfig {
             },
             alr: AlrDetectorConfig::default(),
             acked: AckedBitrateConfig::default(),
+            alr_target_cap: Some(1.5),
         }
     }
 }
@@ -103,6 +116,8 @@ pub struct SendSideStats {
     pub in_alr: Option<bool>,
     /// The link capacity estimate used by AIMD.
     pub link_capacity: Option<Bitrate>,
+    /// The estimate before the application-limited cap: what the path is believed to carry.
+    pub estimate: Option<Bitrate>,
     /// Feedback entries processed.
     pub feedback_packets: u64,
     /// Feedback entries skipped as duplicates or stale.
@@ -122,6 +137,9 @@ pub struct SendSideEstimator {
     probe: ProbeController,
     probe_results: ProbeResultEstimator,
     alr: AlrDetector,
+    /// The combined delay- and loss-based estimate.
+    estimate: Bitrate,
+    /// `estimate`, capped while application-limited; what the encoder is given.
     target: Bitrate,
     rtt: Option<TimeDelta>,
     last_probe_result: Option<Bitrate>,
@@ -160,6 +178,7 @@ impl SendSideEstimator {
             probe: ProbeController::new(config.probe),
             probe_results: ProbeResultEstimator::new(),
             alr,
+            estimate: start,
             target: start,
             rtt: None,
             last_probe_result: None,
@@ -192,7 +211,8 @@ impl SendSideEstimator {
         self.config.max = max;
         self.aimd.set_min_max(min, max);
         self.loss.set_min_max(min, max);
-        self.probe.set_bitrates(now, min, self.target, max);
+        self.probe.set_bitrates(now, min, self.estimate, max);
+        self.estimate = self.estimate.clamp_to(min, max);
         self.target = self.target.clamp_to(min, max);
     }
 
@@ -270,14 +290,22 @@ impl SendSideEstimator {
     fn update_target(&mut self, now: Timestamp, acked: Option<Bitrate>) {
         self.loss.set_delay_based_limit(self.aimd.estimate());
         self.loss.set_acknowledged_rate(acked);
-        self.target = self
+        self.estimate = self
             .loss
             .update(now)
             .min(self.aimd.estimate())
             .clamp_to(self.config.min, self.config.max);
-        self.alr.set_estimated_bitrate(self.target);
+        let cap = match (self.was_in_alr, self.config.alr_target_cap, acked) {
+            (true, Some(factor), Some(acked)) => acked.mul_f64(factor).max(self.config.min),
+            _ => Bitrate::MAX,
+        };
+        self.target = self.estimate.min(cap);
+        // The ALR detector measures the application against the path's estimate (as in
+        // libwebrtc); the cap follows the acknowledged rate, so an application that wakes up
+        // climbs by the cap factor per acknowledged-rate update until it leaves ALR.
+        self.alr.set_estimated_bitrate(self.estimate);
         self.sync_alr(now);
-        self.probe.set_estimate(now, self.target);
+        self.probe.set_estimate(now, self.estimate);
     }
 
     /// Tells AIMD, the probe controller and the acknowledged-rate estimator whether the sender is
@@ -339,6 +367,7 @@ impl SendSideEstimator {
             threshold_ms: Some(delay.threshold_ms),
             in_alr: Some(self.alr.in_alr()),
             link_capacity: self.aimd.link_capacity(),
+            estimate: Some(self.estimate),
             feedback_packets: self.feedback_packets,
             duplicate_feedback: self.duplicate_feedback,
             reordered: delay.groups.reordered,

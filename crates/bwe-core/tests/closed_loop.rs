@@ -247,3 +247,50 @@ fn closed_loop_is_deterministic() {
     };
     assert_eq!(run(), run());
 }
+
+/// An application sending far below the path's capacity must not be handed that capacity as a
+/// target (a 5× jump waiting to happen), yet must get it back within seconds once it wants more.
+#[test]
+fn application_limited_target_tracks_what_is_sent_and_recovers_when_lifted() {
+    let mut sim = send_loop(
+        Schedule::constant(Bitrate::from_kbps(2500)),
+        50,
+        Bitrate::from_kbps(300),
+    );
+    sim.app_limit = Some(Bitrate::from_kbps(500));
+    sim.run_until(secs(30));
+    let limited = min_max(sim.targets(secs(5), secs(30)));
+    println!(
+        "application-limited at 500 kbps, targets 5-30 s: {:.0}..{:.0}",
+        kbps(limited.0),
+        kbps(limited.1)
+    );
+    assert!(
+        limited.0 >= Bitrate::from_kbps(500) && limited.1 <= Bitrate::from_kbps(1000),
+        "while sending 500 kbps the target must stay within [1, 2] × that: {limited:?}"
+    );
+    let estimate = sim.estimator.stats().estimate.unwrap_or(Bitrate::ZERO);
+    println!("capacity estimate kept by probing: {:.0}", kbps(estimate));
+
+    sim.app_limit = None;
+    sim.run_until(secs(40));
+    let reached = sim
+        .samples
+        .iter()
+        .find(|s| s.at > secs(30) && s.target >= Bitrate::from_kbps(2125))
+        .map(|s| s.at - secs(30));
+    let after = min_max(sim.targets(secs(33), secs(40)));
+    println!(
+        "limit lifted at 30 s: 85 % of capacity after {reached:?}; targets 33-40 s: {:.0}..{:.0}",
+        kbps(after.0),
+        kbps(after.1)
+    );
+    assert!(
+        reached.is_some_and(|d| d <= TimeDelta::from_secs(3)),
+        "the target must reach 85 % of 2.5 Mbps within 3 s of the lift: {reached:?}"
+    );
+    assert!(
+        after.0 >= Bitrate::from_kbps(2000) && after.1 <= Bitrate::from_kbps(2625),
+        "after the lift the target must sit at capacity: {after:?}"
+    );
+}
