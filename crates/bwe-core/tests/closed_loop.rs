@@ -294,3 +294,41 @@ fn application_limited_target_tracks_what_is_sent_and_recovers_when_lifted() {
         "after the lift the target must sit at capacity: {after:?}"
     );
 }
+
+/// Start-up probing must find a 2.5 Mbps path within 2 s of starting at 300 kbps, without
+/// building a queue on the way (8 %/s alone would need 28 s).
+#[test]
+fn startup_probing_reaches_capacity_within_2_s_without_a_queue() {
+    let mut sim = send_loop(
+        Schedule::constant(Bitrate::from_kbps(2500)),
+        50,
+        Bitrate::from_kbps(300),
+    );
+    sim.run_until(secs(10));
+    let reached = sim
+        .samples
+        .iter()
+        .find(|s| s.target >= Bitrate::from_kbps(2125))
+        .map(|s| s.at);
+    let mut startup: Vec<TimeDelta> = sim.queue_delays(Timestamp::ZERO, secs(2)).collect();
+    startup.sort();
+    let p95 = startup[startup.len() * 95 / 100];
+    let settled = min_max(sim.targets(secs(3), secs(10)));
+    println!(
+        "85 % of 2.5 Mbps at {reached:?}; start-up queue p95 {p95:?}; targets 3-10 s {:.0}..{:.0}",
+        kbps(settled.0),
+        kbps(settled.1)
+    );
+    assert!(
+        reached.is_some_and(|t| t <= secs(2)),
+        "not at 85 % of capacity by 2 s: {reached:?}"
+    );
+    assert!(
+        p95 <= TimeDelta::from_millis(30),
+        "start-up queue p95 {p95:?}"
+    );
+    assert!(
+        settled.0 >= Bitrate::from_kbps(2000) && settled.1 <= Bitrate::from_kbps(2625),
+        "after start-up the target must sit at capacity: {settled:?}"
+    );
+}
