@@ -151,7 +151,10 @@ impl TrendlineEstimator {
             self.sums.add(self.window[self.next], -1.0);
         }
         self.window[self.next] = point;
-        self.next = (self.next + 1) % capacity;
+        self.next += 1;
+        if self.next == capacity {
+            self.next = 0;
+        }
         self.len = (self.len + 1).min(capacity);
         self.since_rebase += 1;
         if self.since_rebase >= capacity {

@@ -67,12 +67,13 @@ impl TimeDelta {
 
     /// The span in milliseconds as a real number.
     pub fn as_millis_f64(self) -> f64 {
-        self.0 as f64 / 1e3
+        // A multiplication: a division here sits on the hot path of every filter update.
+        self.0 as f64 * 1e-3
     }
 
     /// The span in seconds as a real number.
     pub fn as_secs_f64(self) -> f64 {
-        self.0 as f64 / 1e6
+        self.0 as f64 * 1e-6
     }
 
     /// Whether the span is strictly negative.

@@ -50,7 +50,7 @@ impl Timestamp {
 
     /// Seconds since the epoch as a real number.
     pub fn as_secs_f64(self) -> f64 {
-        self.0 as f64 / 1e6
+        self.0 as f64 * 1e-6
     }
 
     /// The span from `earlier` to `self`; negative if `earlier` is later.
