@@ -33,3 +33,8 @@ pub mod usage;
 pub use feedback::{PacketResult, ProbeInfo, SentPacket};
 pub use units::{Bitrate, DataSize, TimeDelta, Timestamp, UnitError};
 pub use usage::BandwidthUsage;
+
+/// The workspace README's example, compiled and run as a doctest so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExample;
