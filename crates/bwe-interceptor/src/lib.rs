@@ -1,0 +1,25 @@
+//! # bwe-interceptor
+//!
+//! [bwe-core](bwe_core)'s estimators inside webrtc-rs 0.21 interceptor chains (`rtc::interceptor`).
+//!
+//! - [`BweSendSide`] — the send-side estimator behind rtc's `BandwidthEstimator` seam: pass it to
+//!   `configure_congestion_control` instead of `rtc::interceptor::Gcc`, with TWCC or RFC 8888
+//!   feedback.
+//! - [`BweHandle`] — how the application sees what the estimators inside a built chain decide:
+//!   a cloneable handle with the latest snapshot, a change counter and an optional callback, with
+//!   no async runtime behind it.
+//!
+//! Everything is sans-I/O like the chain itself: instants come in with packets and timeouts,
+//! nothing reads a clock or sleeps.
+
+pub mod epoch;
+pub mod events;
+pub mod handle;
+pub mod remb;
+pub mod report_map;
+pub mod send_side;
+
+pub use handle::{BweHandle, BweSnapshot};
+pub use remb::receiver_stats::RembReceiverStats;
+pub use remb::sender_stats::RembSenderStats;
+pub use send_side::{BweSendSide, BweSendSideStats};
