@@ -65,7 +65,6 @@ pub(crate) fn send_side_changes(now: Timestamp, before: &SendSideStats, after: &
 }
 
 /// Detector and estimate changes of the receive-side (REMB) estimator.
-#[allow(dead_code)] // used by the REMB generator
 pub(crate) fn receive_side_changes(
     now: Timestamp,
     before: &ReceiveSideStats,

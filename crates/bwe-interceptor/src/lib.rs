@@ -5,6 +5,8 @@
 //! - [`BweSendSide`] — the send-side estimator behind rtc's `BandwidthEstimator` seam: pass it to
 //!   `configure_congestion_control` instead of `rtc::interceptor::Gcc`, with TWCC or RFC 8888
 //!   feedback.
+//! - [`RembInterceptor`] — receive-side estimation from abs-send-time, sending REMB for every
+//!   live stream, for peers and SFUs that only speak REMB.
 //! - [`BweHandle`] — how the application sees what the estimators inside a built chain decide:
 //!   a cloneable handle with the latest snapshot, a change counter and an optional callback, with
 //!   no async runtime behind it.
@@ -13,13 +15,17 @@
 //! nothing reads a clock or sleeps.
 
 pub mod epoch;
+pub mod error;
 pub mod events;
 pub mod handle;
 pub mod remb;
 pub mod report_map;
 pub mod send_side;
 
+pub use error::ConfigError;
 pub use handle::{BweHandle, BweSnapshot};
+pub use remb::extension_id::{ABS_CAPTURE_TIME_URI, ABS_SEND_TIME_URI};
+pub use remb::receiver::{REMB_SLOT, RembConfig, RembInterceptor};
 pub use remb::receiver_stats::RembReceiverStats;
 pub use remb::sender_stats::RembSenderStats;
 pub use send_side::{BweSendSide, BweSendSideStats};
