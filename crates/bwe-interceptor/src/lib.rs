@@ -7,6 +7,8 @@
 //!   feedback.
 //! - [`RembInterceptor`] — receive-side estimation from abs-send-time, sending REMB for every
 //!   live stream, for peers and SFUs that only speak REMB.
+//! - [`RembSenderInterceptor`] — at a sender, reads REMB and receiver reports, runs the
+//!   loss-based controller under the REMB cap and hands the result to rtc's pacer.
 //! - [`BweHandle`] — how the application sees what the estimators inside a built chain decide:
 //!   a cloneable handle with the latest snapshot, a change counter and an optional callback, with
 //!   no async runtime behind it.
@@ -27,5 +29,6 @@ pub use handle::{BweHandle, BweSnapshot};
 pub use remb::extension_id::{ABS_CAPTURE_TIME_URI, ABS_SEND_TIME_URI};
 pub use remb::receiver::{REMB_SLOT, RembConfig, RembInterceptor};
 pub use remb::receiver_stats::RembReceiverStats;
+pub use remb::sender::{REMB_SENDER_SLOT, RembSenderConfig, RembSenderInterceptor};
 pub use remb::sender_stats::RembSenderStats;
 pub use send_side::{BweSendSide, BweSendSideStats};

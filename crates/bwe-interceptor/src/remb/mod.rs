@@ -1,8 +1,11 @@
 //! REMB in both directions: generating it from received media ([`receiver`]), and acting on it
-//! as a sender.
+//! as a sender ([`sender`]).
 
 pub mod extension_id;
 pub mod packet;
 pub mod receiver;
 pub mod receiver_stats;
+pub mod report_loss;
+pub mod sender;
 pub mod sender_stats;
+pub mod sr_rtt;
