@@ -13,7 +13,16 @@ pub enum ConfigError {
     /// The drop that triggers an immediate REMB is a fraction of the last value sent.
     #[error("REMB drop threshold must be a fraction in [0, 1), got {0}")]
     DropThreshold(f64),
-    /// rtc refused to register a header extension or feedback type on the media engine.
-    #[error("media engine registration failed: {0}")]
-    MediaEngine(String),
+}
+
+/// Building a chain failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// One of our components refused its configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// rtc refused a registration on the media engine (e.g. no free header-extension id).
+    #[error("rtc refused the configuration: {0}")]
+    Rtc(#[from] rtc::shared::error::Error),
 }

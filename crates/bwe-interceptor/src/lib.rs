@@ -9,6 +9,8 @@
 //!   live stream, for peers and SFUs that only speak REMB.
 //! - [`RembSenderInterceptor`] — at a sender, reads REMB and receiver reports, runs the
 //!   loss-based controller under the REMB cap and hands the result to rtc's pacer.
+//! - [`configure_send_side_bwe`], [`configure_remb_bwe`], [`configure_bwe`] — one call for a
+//!   correct chain: estimation, feedback, NACK with RTX, RTCP reports.
 //! - [`BweHandle`] — how the application sees what the estimators inside a built chain decide:
 //!   a cloneable handle with the latest snapshot, a change counter and an optional callback, with
 //!   no async runtime behind it.
@@ -16,6 +18,7 @@
 //! Everything is sans-I/O like the chain itself: instants come in with packets and timeouts,
 //! nothing reads a clock or sleeps.
 
+pub mod chain;
 pub mod epoch;
 pub mod error;
 pub mod events;
@@ -24,7 +27,11 @@ pub mod remb;
 pub mod report_map;
 pub mod send_side;
 
-pub use error::ConfigError;
+pub use chain::{
+    BweChainConfig, SendSideChain, configure_bwe, configure_remb_bwe, configure_send_side_bwe,
+    register_remb, register_rtx_codec,
+};
+pub use error::{ChainError, ConfigError};
 pub use handle::{BweHandle, BweSnapshot};
 pub use remb::extension_id::{ABS_CAPTURE_TIME_URI, ABS_SEND_TIME_URI};
 pub use remb::receiver::{REMB_SLOT, RembConfig, RembInterceptor};
