@@ -22,6 +22,7 @@
 //! |---|---|---|
 //! | 1 000 | `CongestionControlInterceptor<BweSendSide>` | send side |
 //! | 2 000 | `TwccSenderInterceptor` | send side, TWCC |
+//! | 2 200 | [`AbsSendTimeInterceptor`](crate::AbsSendTimeInterceptor) | REMB |
 //! | 2 500 | [`RembSenderInterceptor`] (cap only with send side; loss control under REMB otherwise) | both |
 //! | 3 000 | `PacerInterceptor` | both |
 //! | 4 000 / 7 000 | NACK responder / generator | both |
@@ -44,6 +45,7 @@ use crate::handle::BweHandle;
 use crate::remb::extension_id::ABS_SEND_TIME_URI;
 use crate::remb::receiver::{REMB_SLOT, RembConfig, RembInterceptor};
 use crate::remb::sender::{REMB_SENDER_SLOT, RembSenderConfig, RembSenderInterceptor};
+use crate::remb::stamper::{ABS_SEND_TIME_SLOT, AbsSendTimeInterceptor};
 use crate::send_side::BweSendSide;
 
 /// Send-side estimation: which feedback the remote reports with, and the estimator's settings.
@@ -73,6 +75,8 @@ pub struct BweChainConfig {
     pub nack: bool,
     /// RTCP sender and receiver reports (the REMB sender's loss figures come from these).
     pub rtcp_reports: bool,
+    /// Stamp abs-send-time on outgoing media (rtc never does), so the remote can send REMB.
+    pub abs_send_time: bool,
 }
 
 impl BweChainConfig {
@@ -91,12 +95,13 @@ impl BweChainConfig {
             }),
             nack: true,
             rtcp_reports: true,
+            abs_send_time: false,
         }
     }
 
-    /// REMB both ways: generate it for what this endpoint receives, and send under the remote's
-    /// REMB with the loss-based controller fed by receiver reports; a pacer enforces the target.
-    /// NACK with RTX and RTCP reports.
+    /// REMB both ways: generate it for what this endpoint receives; stamp abs-send-time on what
+    /// it sends and send under the remote's REMB with the loss-based controller fed by receiver
+    /// reports, a pacer enforcing the target. NACK with RTX and RTCP reports.
     pub fn remb() -> Self {
         Self {
             send_side: None,
@@ -104,6 +109,7 @@ impl BweChainConfig {
             remb_sender: Some(RembSenderConfig::default()),
             nack: true,
             rtcp_reports: true,
+            abs_send_time: true,
         }
     }
 }
@@ -125,8 +131,13 @@ pub fn configure_bwe(
             configure_congestion_control(registry, estimator, send_side.feedback, media_engine)?;
     }
 
-    if let Some(remb) = &config.remb_receiver {
+    if config.remb_receiver.is_some() || config.abs_send_time {
         register_remb(media_engine)?;
+    }
+    if config.abs_send_time {
+        registry = registry.with(ABS_SEND_TIME_SLOT, AbsSendTimeInterceptor::new());
+    }
+    if let Some(remb) = &config.remb_receiver {
         let generator = RembInterceptor::new(remb.clone())?.with_handle(handle.clone());
         registry = registry.with(REMB_SLOT, generator);
     }
@@ -294,6 +305,7 @@ mod tests {
         let (registry, handle) = configure_remb_bwe(Registry::new(), &mut engine).expect("ok");
         let names = names(&registry);
         for expected in [
+            (2_200, "AbsSendTimeInterceptor"),
             (2_500, "RembSenderInterceptor"),
             (3_000, "PacerInterceptor"),
             (10_500, "RembInterceptor"),

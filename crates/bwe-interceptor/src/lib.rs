@@ -9,6 +9,8 @@
 //!   live stream, for peers and SFUs that only speak REMB.
 //! - [`RembSenderInterceptor`] — at a sender, reads REMB and receiver reports, runs the
 //!   loss-based controller under the REMB cap and hands the result to rtc's pacer.
+//! - [`AbsSendTimeInterceptor`] — writes abs-send-time at release, which rtc never does, so a
+//!   webrtc-rs sender can be estimated by a REMB receiver.
 //! - [`configure_send_side_bwe`], [`configure_remb_bwe`], [`configure_bwe`] — one call for a
 //!   correct chain: estimation, feedback, NACK with RTX, RTCP reports.
 //! - [`BweHandle`] — how the application sees what the estimators inside a built chain decide:
@@ -38,4 +40,5 @@ pub use remb::receiver::{REMB_SLOT, RembConfig, RembInterceptor};
 pub use remb::receiver_stats::RembReceiverStats;
 pub use remb::sender::{REMB_SENDER_SLOT, RembSenderConfig, RembSenderInterceptor};
 pub use remb::sender_stats::RembSenderStats;
+pub use remb::stamper::{ABS_SEND_TIME_SLOT, AbsSendTimeInterceptor};
 pub use send_side::{BweSendSide, BweSendSideStats};

@@ -1,5 +1,5 @@
 //! REMB in both directions: generating it from received media ([`receiver`]), and acting on it
-//! as a sender ([`sender`]).
+//! as a sender ([`sender`]), and stamping the abs-send-time a REMB receiver needs ([`stamper`]).
 
 pub mod extension_id;
 pub mod packet;
@@ -9,3 +9,4 @@ pub mod report_loss;
 pub mod sender;
 pub mod sender_stats;
 pub mod sr_rtt;
+pub mod stamper;
