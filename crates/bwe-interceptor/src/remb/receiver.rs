@@ -3,7 +3,9 @@
 //! Every inbound RTP packet of a stream that negotiated abs-send-time feeds one
 //! `bwe_core::ReceiveSideEstimator` (one estimator per chain: abs-send-time is stamped from the
 //! remote sender's single clock, so all its streams share one delay signal). A REMB listing every
-//! live SSRC goes out every [`RembConfig::interval`], and at once when the estimate falls by
+//! live SSRC goes out once the estimate rests on a measurement (the first over-use, or the
+//! incoming rate adopted after 5 s — before that it is only the start rate, and libwebrtc sends
+//! nothing either), then every [`RembConfig::interval`], and at once when the estimate falls by
 //! [`RembConfig::drop_threshold`] or more below the last value sent — the two rules libwebrtc's
 //! REMB throttling applies. Streams silent for the estimator's `stream_timeout` (2 s) leave the
 //! list; when the last one goes the estimate starts afresh.
@@ -132,6 +134,7 @@ impl RembInterceptor {
     pub fn stats(&self) -> RembReceiverStats {
         RembReceiverStats {
             core: self.estimator.stats(),
+            estimate_valid: self.estimator.valid_estimate(),
             ..self.stats
         }
     }
@@ -201,9 +204,9 @@ impl RembInterceptor {
         }
     }
 
-    /// The first estimate, a drop of at least the threshold, or the interval elapsed.
+    /// The first valid estimate, a drop of at least the threshold, or the interval elapsed.
     fn remb_due(&self, now: Instant) -> bool {
-        let Some(estimate) = self.estimator.estimate() else {
+        let Some(estimate) = self.valid_estimate() else {
             return false;
         };
         match self.last_remb {
@@ -216,11 +219,20 @@ impl RembInterceptor {
         }
     }
 
-    /// Queues a REMB for every live SSRC; with no estimate or no live stream, nothing is sent and
-    /// the periodic timer stops until there is something to say.
+    /// The estimate, once it rests on a measurement. Before that the estimator holds its start
+    /// rate, and a REMB of it would cap the sender at a number nobody measured — libwebrtc sends
+    /// none either.
+    fn valid_estimate(&self) -> Option<Bitrate> {
+        self.estimator
+            .estimate()
+            .filter(|_| self.estimator.valid_estimate())
+    }
+
+    /// Queues a REMB for every live SSRC; with no valid estimate or no live stream, nothing is
+    /// sent and the periodic timer stops until there is something to say.
     fn send_remb(&mut self, now: Instant) {
         let (Some(estimate), true) = (
-            self.estimator.estimate(),
+            self.valid_estimate(),
             self.estimator.ssrcs().next().is_some(),
         ) else {
             self.next_remb_at = None;
@@ -465,20 +477,31 @@ mod tests {
         assert_eq!(remb.stats().fed, 1);
     }
 
-    /// The first estimate is announced at once, then one REMB per interval while steady.
+    /// The start rate is nobody's measurement: no REMB until the estimate rests on one (here
+    /// the incoming rate, adopted 5 s after it was first measured), then one per interval.
     #[test]
-    fn first_estimate_is_sent_at_once_then_every_interval() {
+    fn no_remb_until_the_estimate_is_measured_then_one_per_interval() {
         let mut remb = RembInterceptor::new(RembConfig::default()).expect("valid");
         remb.bind_remote_stream(&stream(9, Some(3)));
         let base = Instant::now();
-        let sent = feed_with(&mut remb, base, 9, 3, (0, 3_000), |_| 30);
-        // The first lands within the first second; steady growth never drops 3 %, so the rest are
-        // periodic: 2 or 3 more over the remaining ~2 s.
-        assert!((3..=4).contains(&sent.len()), "{} REMBs", sent.len());
+        let sent = feed_with(&mut remb, base, 9, 3, (0, 9_000), |_| 30);
+        let (first_at, first) = sent.first().cloned().expect("a REMB once valid");
+        let first_at = first_at - base;
+        assert!(
+            first_at >= Duration::from_secs(5) && first_at <= Duration::from_secs(7),
+            "first REMB at {first_at:?}"
+        );
+        let kbps = f64::from(first.bitrate) / 1000.0;
+        assert!(
+            (700.0..=900.0).contains(&kbps),
+            "{kbps} kbit/s for ~830 arriving"
+        );
+        // Steady growth never drops 3 %: the rest are periodic, one per second until 9 s.
+        assert!((3..=5).contains(&sent.len()), "{} REMBs", sent.len());
         assert!(sent.iter().all(|(_, r)| r.ssrcs == vec![9]));
         let deadline = remb.poll_timeout().expect("periodic REMB pending");
-        assert!(deadline > base + Duration::from_millis(3_020));
-        assert!(deadline <= base + Duration::from_millis(4_030));
+        assert!(deadline > base + Duration::from_millis(9_020));
+        assert!(deadline <= base + Duration::from_millis(10_030));
     }
 
     /// A stream without the extension negotiated is passed on and never estimated.

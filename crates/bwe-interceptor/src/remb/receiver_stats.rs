@@ -10,6 +10,8 @@ use bwe_core::receive_side::ReceiveSideStats;
 pub struct RembReceiverStats {
     /// bwe-core's receive-side figures (estimate, incoming rate, detector state, live streams).
     pub core: ReceiveSideStats,
+    /// Whether the estimate rests on a measurement yet; no REMB is sent before it does.
+    pub estimate_valid: bool,
     /// Inbound RTP packets seen.
     pub rtp_packets: u64,
     /// Packets fed to the estimator.

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod closed_loop;
+
 use std::time::{Duration, Instant};
 
 use bwe_core::Timestamp;
