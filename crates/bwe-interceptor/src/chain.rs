@@ -22,7 +22,7 @@
 //! |---|---|---|
 //! | 1 000 | `CongestionControlInterceptor<BweSendSide>` | send side |
 //! | 2 000 | `TwccSenderInterceptor` | send side, TWCC |
-//! | 2 200 | [`AbsSendTimeInterceptor`](crate::AbsSendTimeInterceptor) | REMB |
+//! | 2 200 | [`AbsSendTimeInterceptor`] | REMB |
 //! | 2 500 | [`RembSenderInterceptor`] (cap only with send side; loss control under REMB otherwise) | both |
 //! | 3 000 | `PacerInterceptor` | both |
 //! | 4 000 / 7 000 | NACK responder / generator | both |

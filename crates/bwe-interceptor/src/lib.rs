@@ -19,6 +19,29 @@
 //!
 //! Everything is sans-I/O like the chain itself: instants come in with packets and timeouts,
 //! nothing reads a clock or sleeps.
+//!
+//! ```
+//! use bwe_interceptor::configure_send_side_bwe;
+//! use rtc::interceptor::Registry;
+//! use rtc::peer_connection::configuration::interceptor_registry::CongestionFeedback;
+//! use rtc::peer_connection::configuration::media_engine::MediaEngine;
+//!
+//! let mut media_engine = MediaEngine::default();
+//! // Codecs first: feedback is added to the codecs registered so far, and the default set
+//! // pairs every video codec with RTX, which NACK needs to keep the estimate intact.
+//! media_engine.register_default_codecs()?;
+//! let (registry, bwe) =
+//!     configure_send_side_bwe(Registry::new(), &mut media_engine, CongestionFeedback::Twcc)?;
+//! // Hand `media_engine` and `registry` to `RTCPeerConnectionBuilder`; keep `bwe`.
+//! bwe.set_on_change(|snapshot| {
+//!     if let Some(target) = snapshot.target {
+//!         // set the encoder's bitrate to `target`
+//!         let _ = target;
+//!     }
+//! });
+//! assert!(bwe.target().is_some(), "the start rate is published at once");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod chain;
 pub mod epoch;
@@ -26,7 +49,7 @@ pub mod error;
 pub mod events;
 pub mod handle;
 pub mod remb;
-pub mod report_map;
+pub(crate) mod report_map;
 pub mod send_side;
 
 pub use chain::{

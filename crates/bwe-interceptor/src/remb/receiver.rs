@@ -258,7 +258,8 @@ impl RembInterceptor {
             message: AttributedPacket::new(Packet::Rtcp(vec![Box::new(remb)])),
         });
         self.last_remb = Some(estimate);
-        self.next_remb_at = Some(now + self.config.interval);
+        // An interval too long to add means "never again" rather than a panic.
+        self.next_remb_at = now.checked_add(self.config.interval);
         self.publish();
     }
 }
