@@ -69,9 +69,9 @@ fn remb_sender_follows_a_capacity_drop() {
     assert!(queue <= 300, "{queue} ms of queue");
 }
 
-/// The preset's handle sees the same loop from the application's side.
+/// The application can read the REMB reader through the handle as soon as the chain is built.
 #[test]
-fn remb_preset_builds() {
+fn remb_preset_publishes_the_reader_before_any_packet() {
     let (registry, handle) = configure_remb_bwe(Registry::new(), &mut engine()).expect("chain");
     drop(registry.build());
     assert!(handle.snapshot().remb_sender.is_some());
