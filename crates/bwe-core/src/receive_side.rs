@@ -229,6 +229,14 @@ impl ReceiveSideEstimator {
         self.has_estimate.then(|| self.aimd.estimate())
     }
 
+    /// Whether AIMD's estimate rests on a measurement (the first over-use, or the incoming rate
+    /// adopted after its initialisation time) rather than on the configured start rate.
+    /// libwebrtc sends no REMB before this (`RemoteBitrateEstimatorAbsSendTime` checks
+    /// `ValidEstimate()`).
+    pub fn valid_estimate(&self) -> bool {
+        self.has_estimate && self.aimd.valid_estimate()
+    }
+
     /// The SSRCs currently live, for the REMB's SSRC list.
     pub fn ssrcs(&self) -> impl Iterator<Item = u32> + '_ {
         self.streams.iter().flatten().map(|s| s.ssrc)

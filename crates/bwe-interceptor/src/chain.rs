@@ -1,0 +1,342 @@
+//! One call that builds a correct chain: estimation, feedback, NACK with RTX, RTCP reports.
+//!
+//! Assembling a chain by hand has two traps that these helpers exist to avoid:
+//!
+//! - `register_default_interceptors` together with `configure_congestion_control` registers the
+//!   TWCC receiver twice; the second replaces the first ("TwccReceiver already held … replaced
+//!   it"). These helpers add NACK and RTCP reports one by one instead.
+//! - NACK without RTX collapses the estimate: retransmissions on the media SSRC are rejected by
+//!   the receiver's SRTP replay check, feedback reports them lost and the target falls and stays
+//!   down. rtc's NACK responder retransmits over RTX whenever the stream was negotiated with an
+//!   RTX codec, so the media engine must offer one per video codec:
+//!   `MediaEngine::register_default_codecs` does; for codecs registered by hand, call
+//!   [`register_rtx_codec`]. (rtc 0.21 gives no way to inspect a media engine's codecs, so this
+//!   cannot be checked here.)
+//!
+//! As with rtc's own helpers, call these **after** the codecs are registered: RTCP feedback is
+//! added to the codecs the engine holds at the time.
+//!
+//! Positions, wire to application (read walks down this list, write walks up it):
+//!
+//! | slot | interceptor | preset |
+//! |---|---|---|
+//! | 1 000 | `CongestionControlInterceptor<BweSendSide>` | send side |
+//! | 2 000 | `TwccSenderInterceptor` | send side, TWCC |
+//! | 2 200 | [`AbsSendTimeInterceptor`] | REMB |
+//! | 2 500 | [`RembSenderInterceptor`] (cap only with send side; loss control under REMB otherwise) | both |
+//! | 3 000 | `PacerInterceptor` | both |
+//! | 4 000 / 7 000 | NACK responder / generator | both |
+//! | 8 000 or 9 000 | TWCC receiver or RFC 8888 | send side |
+//! | 10 000 / 11 000 | receiver / sender reports | both |
+//! | 10 500 | [`RembInterceptor`] | REMB |
+
+use bwe_core::send_side::SendSideConfig;
+use rtc::interceptor::{PacerBuilder, Registry, Slot};
+use rtc::peer_connection::configuration::interceptor_registry::{
+    CongestionFeedback, configure_congestion_control, configure_nack, configure_rtcp_reports,
+};
+use rtc::peer_connection::configuration::media_engine::MediaEngine;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability, RtpCodecKind,
+};
+
+use crate::error::ChainError;
+use crate::handle::BweHandle;
+use crate::remb::extension_id::ABS_SEND_TIME_URI;
+use crate::remb::receiver::{REMB_SLOT, RembConfig, RembInterceptor};
+use crate::remb::sender::{REMB_SENDER_SLOT, RembSenderConfig, RembSenderInterceptor};
+use crate::remb::stamper::{ABS_SEND_TIME_SLOT, AbsSendTimeInterceptor};
+use crate::send_side::BweSendSide;
+
+/// Send-side estimation: which feedback the remote reports with, and the estimator's settings.
+#[derive(Debug, Clone)]
+pub struct SendSideChain {
+    /// TWCC (the default; browsers support it) or RFC 8888.
+    pub feedback: CongestionFeedback,
+    /// The estimator.
+    pub estimator: SendSideConfig,
+}
+
+/// What [`configure_bwe`] puts in the chain. Start from [`BweChainConfig::send_side`] or
+/// [`BweChainConfig::remb`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct BweChainConfig {
+    /// Send-side estimation with TWCC or RFC 8888 feedback (also reports what this endpoint
+    /// receives, in the same format, for the remote's estimator).
+    pub send_side: Option<SendSideChain>,
+    /// Generate REMB for the media this endpoint receives (negotiates abs-send-time and
+    /// `goog-remb`).
+    pub remb_receiver: Option<RembConfig>,
+    /// Act on REMB from the remote. With send-side estimation its loss control is turned off
+    /// (the send-side estimator has its own) and the REMB only caps.
+    pub remb_sender: Option<RembSenderConfig>,
+    /// NACK generator and responder (retransmitting over RTX when negotiated; see module docs).
+    pub nack: bool,
+    /// RTCP sender and receiver reports (the REMB sender's loss figures come from these).
+    pub rtcp_reports: bool,
+    /// Stamp abs-send-time on outgoing media (rtc never does), so the remote can send REMB.
+    pub abs_send_time: bool,
+}
+
+impl BweChainConfig {
+    /// Our send-side estimator with `feedback`, a REMB cap if the remote sends REMB, NACK with
+    /// RTX and RTCP reports.
+    pub fn send_side(feedback: CongestionFeedback) -> Self {
+        Self {
+            send_side: Some(SendSideChain {
+                feedback,
+                estimator: SendSideConfig::default(),
+            }),
+            remb_receiver: None,
+            remb_sender: Some(RembSenderConfig {
+                loss_control: false,
+                ..RembSenderConfig::default()
+            }),
+            nack: true,
+            rtcp_reports: true,
+            abs_send_time: false,
+        }
+    }
+
+    /// REMB both ways: generate it for what this endpoint receives; stamp abs-send-time on what
+    /// it sends and send under the remote's REMB with the loss-based controller fed by receiver
+    /// reports, a pacer enforcing the target. NACK with RTX and RTCP reports.
+    pub fn remb() -> Self {
+        Self {
+            send_side: None,
+            remb_receiver: Some(RembConfig::default()),
+            remb_sender: Some(RembSenderConfig::default()),
+            nack: true,
+            rtcp_reports: true,
+            abs_send_time: true,
+        }
+    }
+}
+
+/// Adds the interceptors `config` asks for to `registry`, registers the feedback types and
+/// header extensions they need on `media_engine`, and returns the registry with one
+/// [`BweHandle`] all of them publish to.
+pub fn configure_bwe(
+    registry: Registry,
+    media_engine: &mut MediaEngine,
+    config: BweChainConfig,
+) -> Result<(Registry, BweHandle), ChainError> {
+    let handle = BweHandle::new();
+    let mut registry = registry;
+
+    if let Some(send_side) = &config.send_side {
+        let estimator = BweSendSide::new(send_side.estimator.clone()).with_handle(handle.clone());
+        registry =
+            configure_congestion_control(registry, estimator, send_side.feedback, media_engine)?;
+    }
+
+    if config.remb_receiver.is_some() || config.abs_send_time {
+        register_remb(media_engine)?;
+    }
+    if config.abs_send_time {
+        registry = registry.with(ABS_SEND_TIME_SLOT, AbsSendTimeInterceptor::new());
+    }
+    if let Some(remb) = &config.remb_receiver {
+        let generator = RembInterceptor::new(remb.clone())?.with_handle(handle.clone());
+        registry = registry.with(REMB_SLOT, generator);
+    }
+
+    if let Some(sender) = &config.remb_sender {
+        let sender = RembSenderConfig {
+            loss_control: sender.loss_control && config.send_side.is_none(),
+            ..sender.clone()
+        };
+        let start = sender.loss.start.as_bps_f64();
+        let paced_here = sender.loss_control;
+        registry = registry.with(
+            REMB_SENDER_SLOT,
+            RembSenderInterceptor::new(sender).with_handle(handle.clone()),
+        );
+        if paced_here {
+            // configure_congestion_control brings a pacer; a REMB-only sender needs its own, or
+            // the target would never reach the wire.
+            registry = registry.with(
+                Slot::Pacer,
+                PacerBuilder::new().with_target_bitrate(start).build(),
+            );
+        }
+    }
+
+    if config.nack {
+        registry = configure_nack(registry, media_engine);
+    }
+    if config.rtcp_reports {
+        registry = configure_rtcp_reports(registry);
+    }
+    Ok((registry, handle))
+}
+
+/// [`configure_bwe`] with [`BweChainConfig::send_side`]: our estimator in place of
+/// `rtc::interceptor::Gcc`, NACK with RTX, RTCP reports.
+pub fn configure_send_side_bwe(
+    registry: Registry,
+    media_engine: &mut MediaEngine,
+    feedback: CongestionFeedback,
+) -> Result<(Registry, BweHandle), ChainError> {
+    configure_bwe(registry, media_engine, BweChainConfig::send_side(feedback))
+}
+
+/// [`configure_bwe`] with [`BweChainConfig::remb`]: REMB both ways, loss control under the
+/// remote's REMB, NACK with RTX, RTCP reports.
+pub fn configure_remb_bwe(
+    registry: Registry,
+    media_engine: &mut MediaEngine,
+) -> Result<(Registry, BweHandle), ChainError> {
+    configure_bwe(registry, media_engine, BweChainConfig::remb())
+}
+
+/// Offers abs-send-time (audio and video) and `goog-remb` (video) so a remote sender stamps the
+/// extension the REMB generator reads and expects REMB back.
+pub fn register_remb(media_engine: &mut MediaEngine) -> Result<(), ChainError> {
+    for kind in [RtpCodecKind::Video, RtpCodecKind::Audio] {
+        media_engine.register_header_extension(
+            RTCRtpHeaderExtensionCapability {
+                uri: ABS_SEND_TIME_URI.to_owned(),
+            },
+            kind,
+            None,
+        )?;
+    }
+    media_engine.register_feedback(
+        RTCPFeedback {
+            typ: "goog-remb".to_owned(),
+            parameter: String::new(),
+        },
+        RtpCodecKind::Video,
+    );
+    Ok(())
+}
+
+/// Registers an RTX codec (RFC 4588, `video/rtx`, `apt=<primary>`) for a video codec registered
+/// by hand, so NACK retransmissions travel on their own SSRC (see the module docs for why that
+/// matters to the estimate). `register_default_codecs` already does this for its codecs.
+pub fn register_rtx_codec(
+    media_engine: &mut MediaEngine,
+    primary_payload_type: u8,
+    rtx_payload_type: u8,
+) -> Result<(), ChainError> {
+    media_engine.register_codec(
+        RTCRtpCodecParameters {
+            rtp_codec: RTCRtpCodec {
+                mime_type: "video/rtx".to_owned(),
+                clock_rate: 90_000,
+                channels: 0,
+                sdp_fmtp_line: format!("apt={primary_payload_type}"),
+                rtcp_feedback: Vec::new(),
+            },
+            payload_type: rtx_payload_type,
+        },
+        RtpCodecKind::Video,
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn names(registry: &Registry) -> Vec<(usize, String)> {
+        registry
+            .slots()
+            .into_iter()
+            .map(|(slot, name)| (slot.slot(), name))
+            .collect()
+    }
+
+    fn engine() -> MediaEngine {
+        let mut engine = MediaEngine::default();
+        engine.register_default_codecs().expect("default codecs");
+        engine
+    }
+
+    /// The send-side preset is the whole loop with our estimator, one TWCC receiver (not two),
+    /// NACK and reports, each where the chain contract puts it.
+    #[test]
+    fn send_side_twcc_chain_has_every_part_once_in_order() {
+        let mut engine = engine();
+        let (registry, _) =
+            configure_send_side_bwe(Registry::new(), &mut engine, CongestionFeedback::Twcc)
+                .expect("configures");
+        assert_eq!(
+            names(&registry),
+            vec![
+                (
+                    1_000,
+                    "CongestionControlInterceptor<BweSendSide>".to_owned()
+                ),
+                (2_000, "TwccSenderInterceptor".to_owned()),
+                (2_500, "RembSenderInterceptor".to_owned()),
+                (3_000, "PacerInterceptor".to_owned()),
+                (4_000, "NackResponderInterceptor".to_owned()),
+                (7_000, "NackGeneratorInterceptor".to_owned()),
+                (8_000, "TwccReceiverInterceptor".to_owned()),
+                (10_000, "ReceiverReportInterceptor".to_owned()),
+                (11_000, "SenderReportInterceptor".to_owned()),
+            ]
+        );
+    }
+
+    /// RFC 8888 replaces both TWCC parts; it needs no sequence-number stamping.
+    #[test]
+    fn send_side_rfc8888_chain_uses_ccfb_instead_of_twcc() {
+        let mut engine = engine();
+        let (registry, _) =
+            configure_send_side_bwe(Registry::new(), &mut engine, CongestionFeedback::Rfc8888)
+                .expect("configures");
+        let names = names(&registry);
+        assert!(names.contains(&(9_000, "Rfc8888Interceptor".to_owned())));
+        assert!(
+            !names.iter().any(|(_, n)| n.starts_with("Twcc")),
+            "{names:?}"
+        );
+    }
+
+    /// The REMB preset generates and reads REMB, and brings a pacer for the loss-based target.
+    #[test]
+    fn remb_chain_generates_reads_and_paces() {
+        let mut engine = engine();
+        let (registry, handle) = configure_remb_bwe(Registry::new(), &mut engine).expect("ok");
+        let names = names(&registry);
+        for expected in [
+            (2_200, "AbsSendTimeInterceptor"),
+            (2_500, "RembSenderInterceptor"),
+            (3_000, "PacerInterceptor"),
+            (10_500, "RembInterceptor"),
+        ] {
+            assert!(
+                names.contains(&(expected.0, expected.1.to_owned())),
+                "{expected:?} missing from {names:?}"
+            );
+        }
+        assert!(!names.iter().any(|(slot, _)| *slot == 1_000));
+        // The loss-based controller's start rate is published before any packet.
+        assert_eq!(handle.target(), Some(bwe_core::Bitrate::from_kbps(300)));
+    }
+
+    /// Configuration errors surface as values from the helper.
+    #[test]
+    fn invalid_remb_config_is_refused() {
+        let mut engine = engine();
+        let mut config = BweChainConfig::remb();
+        config.remb_receiver = Some(RembConfig {
+            interval: Duration::ZERO,
+            ..RembConfig::default()
+        });
+        let err = configure_bwe(Registry::new(), &mut engine, config).err();
+        assert!(matches!(err, Some(ChainError::Config(_))), "{err:?}");
+    }
+
+    /// A hand-registered codec gets its RTX companion without error.
+    #[test]
+    fn rtx_codec_registers() {
+        let mut engine = MediaEngine::default();
+        register_rtx_codec(&mut engine, 96, 97).expect("registers");
+    }
+}

@@ -1,0 +1,93 @@
+//! REMB at the sender, in a real chain: the cap read from REMB bytes reaches the application
+//! through the handle and rtc's own pacer through the attribute, and the pacer's release spacing
+//! changes accordingly.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use bwe_core::Bitrate;
+use bwe_interceptor::configure_remb_bwe;
+use rtc::interceptor::{AttributedPacket, Interceptor, Packet, Registry, TaggedPacket};
+use rtc::peer_connection::configuration::media_engine::MediaEngine;
+use rtc::rtcp::payload_feedbacks::receiver_estimated_maximum_bitrate::ReceiverEstimatedMaximumBitrate;
+use rtc::rtp;
+use rtc::sansio::Protocol;
+use rtc::shared::TransportContext;
+use rtc::shared::marshal::Marshal;
+
+use support::{inbound_rtcp, video_stream};
+
+const SSRC: u32 = 0xBEEF;
+
+fn media(now: Instant, seq: u16) -> TaggedPacket {
+    TaggedPacket {
+        now,
+        transport: TransportContext::default(),
+        message: AttributedPacket::new(Packet::Rtp(rtp::Packet {
+            header: rtp::header::Header {
+                version: 2,
+                payload_type: 96,
+                sequence_number: seq,
+                ssrc: SSRC,
+                ..Default::default()
+            },
+            payload: vec![0u8; 1188].into(),
+        })),
+    }
+}
+
+/// Releases of media packets between `from` and `to`, stepping 1 ms.
+fn releases(chain: &mut impl Interceptor, from: Instant, to: Instant) -> Vec<Instant> {
+    let mut out = Vec::new();
+    let mut now = from;
+    while now < to {
+        chain.handle_timeout(now).expect("timeout");
+        while let Some(p) = chain.poll_write() {
+            if matches!(p.message.packet, Packet::Rtp(_)) {
+                out.push(p.now);
+            }
+        }
+        now += Duration::from_millis(1);
+    }
+    out
+}
+
+fn mean_gap_ms(instants: &[Instant]) -> f64 {
+    let span = *instants.last().expect("some") - instants[0];
+    span.as_secs_f64() * 1000.0 / (instants.len() - 1) as f64
+}
+
+/// The pacer runs at the loss-based start rate, then at the REMB cap once one arrives.
+#[test]
+fn rtc_pacer_follows_the_remb_cap() {
+    let mut engine = MediaEngine::default();
+    engine.register_default_codecs().expect("codecs");
+    let (registry, handle) = configure_remb_bwe(Registry::new(), &mut engine).expect("chain");
+    let mut chain = registry.build();
+    chain.bind_local_stream(&video_stream(SSRC, Some(3), None));
+    let base = Instant::now();
+    for seq in 0..200 {
+        chain.handle_write(media(base, seq)).expect("write");
+    }
+
+    // 300 kbit/s (the loss-based start): ~1.2 kB every 32 ms.
+    let before = releases(&mut chain, base, base + Duration::from_secs(2));
+    let remb = ReceiverEstimatedMaximumBitrate {
+        sender_ssrc: 1,
+        bitrate: 120_000.0,
+        ssrcs: vec![SSRC],
+    };
+    let bytes = remb.marshal().expect("marshal");
+    let at = base + Duration::from_secs(2);
+    chain.handle_read(inbound_rtcp(at, &bytes)).expect("read");
+    while chain.poll_read().is_some() {}
+    // 120 kbit/s: one every ~80 ms.
+    let after = releases(&mut chain, at, at + Duration::from_secs(4));
+
+    let (gap_before, gap_after) = (mean_gap_ms(&before), mean_gap_ms(&after[1..]));
+    println!("pacer gap {gap_before:.1} ms before, {gap_after:.1} ms after a 120 kbit/s REMB");
+    assert!((28.0..=36.0).contains(&gap_before), "{gap_before:.1} ms");
+    assert!((72.0..=90.0).contains(&gap_after), "{gap_after:.1} ms");
+    assert_eq!(handle.target(), Some(Bitrate::from_kbps(120)));
+}
