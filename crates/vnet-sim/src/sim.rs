@@ -177,3 +177,96 @@ impl Drop for Sim {
         self.runtime.shut_down();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigError;
+
+    /// Nothing may be seeded from the OS, so a missing seed is an error, not a default.
+    #[test]
+    fn a_simulation_without_a_seed_is_refused() {
+        assert_eq!(Sim::builder().build().err(), Some(SimError::MissingSeed));
+    }
+
+    /// Names key the link seeds; a duplicate would make two links share streams.
+    #[test]
+    fn duplicate_hosts_and_links_are_refused_by_name() {
+        let mut b = Sim::builder().seed(1);
+        b.host("x");
+        b.host("x");
+        assert_eq!(
+            b.build().err(),
+            Some(SimError::DuplicateHost {
+                name: "x".to_owned()
+            })
+        );
+        let mut b = Sim::builder().seed(1);
+        let (x, y) = (b.host("x"), b.host("y"));
+        b.link(x, y, LinkConfig::default());
+        b.path(x, y, LinkConfig::default());
+        assert_eq!(
+            b.build().err(),
+            Some(SimError::DuplicateLink {
+                from: "x".to_owned(),
+                to: "y".to_owned()
+            })
+        );
+    }
+
+    /// A bad link configuration must be refused at build time, naming the link and the value.
+    #[test]
+    fn an_invalid_link_is_refused_with_its_direction() {
+        let mut b = Sim::builder().seed(1);
+        let (x, y) = (b.host("x"), b.host("y"));
+        b.link(
+            x,
+            y,
+            LinkConfig {
+                duplicate: 2.0,
+                ..LinkConfig::default()
+            },
+        );
+        let err = b.build().expect_err("invalid");
+        assert!(matches!(
+            &err,
+            SimError::Config { from, to, source: ConfigError::Probability { .. } }
+                if from == "x" && to == "y"
+        ));
+        assert_eq!(
+            err.to_string(),
+            "link x -> y: duplication probability must be in [0, 1], got 2"
+        );
+    }
+
+    /// A host id from another builder must be an error, not an index out of bounds.
+    #[test]
+    fn a_host_of_another_simulation_is_an_error() {
+        let mut other = Sim::builder().seed(1);
+        other.host("p");
+        let stranger = other.host("q");
+        let mut b = Sim::builder().seed(1);
+        let x = b.host("x");
+        b.link(x, stranger, LinkConfig::default());
+        assert_eq!(
+            b.build().err(),
+            Some(SimError::UnknownHost { host: stranger })
+        );
+        let sim = Sim::builder().seed(1).build().expect("valid");
+        assert_eq!(
+            sim.host_ip(stranger),
+            Err(SimError::UnknownHost { host: stranger })
+        );
+    }
+
+    /// Hosts of one simulation must get distinct loopback addresses.
+    #[test]
+    fn hosts_get_distinct_loopback_addresses() {
+        let mut b = Sim::builder().seed(1);
+        let (x, y) = (b.host("x"), b.host("y"));
+        let sim = b.build().expect("valid");
+        let (ix, iy) = (sim.host_ip(x).expect("x"), sim.host_ip(y).expect("y"));
+        assert_ne!(ix, iy);
+        assert!(ix.is_loopback() && iy.is_loopback());
+    }
+}

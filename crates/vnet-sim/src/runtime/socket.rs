@@ -129,3 +129,162 @@ impl Drop for SimUdpSocket {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{SocketAddr, UdpSocket};
+    use std::sync::Arc;
+
+    use webrtc::runtime::{AsyncUdpSocket, Runtime};
+
+    use crate::config::LinkConfig;
+    use crate::rate::Rate;
+    use crate::runtime::{HostId, SimError};
+    use crate::sim::Sim;
+    use crate::time::{SimDuration, SimTime};
+
+    fn socket(sim: &Sim, host: HostId) -> (Arc<dyn AsyncUdpSocket>, SocketAddr) {
+        let ip = sim.host_ip(host).expect("a host of this simulation");
+        let real = UdpSocket::bind((ip, 0)).expect("127/8 binds on Linux");
+        let socket = sim.wrap_udp_socket(real).expect("a host address");
+        let addr = socket.local_addr().expect("bound");
+        (socket, addr)
+    }
+
+    fn two_hosts(forward: LinkConfig, backward: Option<LinkConfig>) -> (Sim, HostId, HostId) {
+        let mut builder = Sim::builder().seed(3);
+        let (a, b) = (builder.host("a"), builder.host("b"));
+        builder.link(a, b, forward);
+        if let Some(config) = backward {
+            builder.link(b, a, config);
+        }
+        (builder.build().expect("valid topology"), a, b)
+    }
+
+    /// A datagram must see the link exactly: serialisation of payload plus 28 header bytes at
+    /// the capacity, then the propagation delay.
+    #[test]
+    fn a_datagram_arrives_after_serialisation_and_delay_exactly() {
+        let config = LinkConfig {
+            capacity: Rate::from_mbps(1).into(),
+            delay: SimDuration::from_millis(40),
+            ..LinkConfig::default()
+        };
+        let (sim, a, b) = two_hosts(config, None);
+        let (tx, tx_addr) = socket(&sim, a);
+        let (rx, rx_addr) = socket(&sim, b);
+        let (at, got, from) = sim
+            .run(async {
+                tx.send_to(&[7; 97], rx_addr).await.expect("sent");
+                let mut buf = [0u8; 256];
+                let (n, from) = rx.recv_from(&mut buf).await.expect("received");
+                (sim.time(), buf[..n].to_vec(), from)
+            })
+            .expect("runs");
+        // 97 + 28 = 125 bytes = 1000 bits: 1 ms at 1 Mbit/s, then 40 ms.
+        assert_eq!(at, SimTime::from_millis(41));
+        assert_eq!(got, vec![7; 97]);
+        assert_eq!(from, tx_addr);
+        let stats = sim.link_stats(a, b).expect("the link exists");
+        assert_eq!(stats.delivered.bytes, 125);
+    }
+
+    /// No simulated datagram may go through the OS, though the real socket stays bound.
+    #[test]
+    fn nothing_reaches_the_real_socket() {
+        let (sim, a, b) = two_hosts(LinkConfig::default(), None);
+        let (tx, _) = socket(&sim, a);
+        let ip = sim.host_ip(b).expect("exists");
+        let real = UdpSocket::bind((ip, 0)).expect("binds");
+        let spy = real.try_clone().expect("clones");
+        spy.set_nonblocking(true).expect("nonblocking");
+        let rx = sim.wrap_udp_socket(real).expect("a host address");
+        let rx_addr = rx.local_addr().expect("bound");
+        sim.run(async {
+            tx.send_to(b"x", rx_addr).await.expect("sent");
+            let mut buf = [0u8; 8];
+            rx.recv_from(&mut buf)
+                .await
+                .expect("received in the simulation");
+        })
+        .expect("runs");
+        let mut buf = [0u8; 8];
+        let err = spy.recv_from(&mut buf).expect_err("the OS saw nothing");
+        assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    }
+
+    /// A datagram with no link to carry it vanishes, as on a real network, and is counted.
+    #[test]
+    fn a_datagram_without_a_route_vanishes_and_is_counted() {
+        let (sim, a, b) = two_hosts(LinkConfig::default(), None);
+        let (tx, tx_addr) = socket(&sim, a);
+        let (rx, _) = socket(&sim, b);
+        sim.run(async {
+            rx.send_to(b"back", tx_addr).await.expect("accepted");
+            tx.send_to(b"out", "10.9.9.9:9".parse().expect("literal"))
+                .await
+                .expect("accepted");
+            sim.sleep_for(SimDuration::from_secs(1)).await;
+        })
+        .expect("runs");
+        assert_eq!(sim.network_stats().unroutable.packets, 2);
+        assert_eq!(sim.network_stats().unroutable.bytes, 4 + 3 + 2 * 28);
+    }
+
+    /// An address that is not a simulated host's cannot be wrapped: webrtc would otherwise
+    /// send through a socket that can reach nobody.
+    #[test]
+    fn a_socket_outside_the_simulation_is_refused() {
+        let (sim, _, _) = two_hosts(LinkConfig::default(), None);
+        let real = UdpSocket::bind("127.0.0.1:0").expect("binds");
+        let err = sim.wrap_udp_socket(real).expect_err("not a host");
+        assert_eq!(err.kind(), std::io::ErrorKind::AddrNotAvailable);
+    }
+
+    /// `partition` must cut both directions and `heal` must restore both.
+    #[test]
+    fn a_partition_cuts_both_ways_until_healed() {
+        let config = LinkConfig {
+            delay: SimDuration::from_millis(10),
+            ..LinkConfig::default()
+        };
+        let (sim, a, b) = two_hosts(config.clone(), Some(config));
+        let (sa, addr_a) = socket(&sim, a);
+        let (sb, addr_b) = socket(&sim, b);
+        let got = sim
+            .run(async {
+                sim.partition(a, b).expect("both links exist");
+                sa.send_to(b"1", addr_b).await.expect("accepted");
+                sb.send_to(b"2", addr_a).await.expect("accepted");
+                sim.sleep_for(SimDuration::from_secs(1)).await;
+                sim.heal(a, b).expect("both links exist");
+                sa.send_to(b"3", addr_b).await.expect("accepted");
+                let mut buf = [0u8; 8];
+                let (n, _) = sb.recv_from(&mut buf).await.expect("received");
+                (buf[..n].to_vec(), sim.time())
+            })
+            .expect("runs");
+        assert_eq!(got, (b"3".to_vec(), SimTime::from_millis(1010)));
+        for (from, to) in [(a, b), (b, a)] {
+            let stats = sim.link_stats(from, to).expect("exists");
+            assert_eq!(stats.dropped_blackout.packets, 1);
+        }
+    }
+
+    /// Fault verbs on a direction with no link must say which direction.
+    #[test]
+    fn a_fault_on_a_missing_link_names_it() {
+        let (sim, a, b) = two_hosts(LinkConfig::default(), None);
+        let err = sim
+            .blackout(b, a, SimDuration::from_secs(1))
+            .expect_err("there is no b -> a");
+        assert_eq!(
+            err,
+            SimError::NoLink {
+                from: "b".to_owned(),
+                to: "a".to_owned()
+            }
+        );
+        assert_eq!(sim.partition(a, b), Ok(()), "one direction is enough");
+    }
+}
