@@ -49,3 +49,67 @@ fn ed25519_certificates_cannot_serve_dtls_in_rtc_0_21() {
         "{message}"
     );
 }
+
+/// rtc-dtls 0.21.1: a DTLS client whose last flight (flight 5) is lost never sends it again.
+/// Its `wait()` clears the retransmit timer whenever handshake records arrive, even when they
+/// are the server's repeat of flight 4 and parse to nothing; the server started its timer
+/// first, so its repeat always arrives before the client's timer fires, and the client then
+/// waits with no timer at all. RFC 6347 §4.2.4 wants it to resend flight 5 on that repeat.
+/// On this path, seed 42 loses exactly that flight; the pair never connects. When this test
+/// fails, upstream fixed it, and `tests/determinism.rs` need no longer avoid such seeds.
+#[test]
+fn a_lost_dtls_flight_5_is_never_resent_in_rtc_0_21() {
+    use vnet_sim::{Fate, JitterConfig, JitterDistribution, LossModel, QueueLimit, Rate, SimTime};
+    use webrtc::peer_connection::RTCPeerConnectionState;
+
+    let config = LinkConfig {
+        capacity: Rate::from_kbps(2_000).into(),
+        queue: QueueLimit::Time(SimDuration::from_millis(100)),
+        loss: LossModel::Bernoulli { probability: 0.02 },
+        delay: SimDuration::from_millis(20),
+        jitter: JitterConfig {
+            distribution: JitterDistribution::Uniform {
+                max: SimDuration::from_millis(5),
+            },
+            reorder: false,
+        },
+        record_log: true,
+        ..LinkConfig::default()
+    };
+    let mut builder = Sim::builder().seed(42);
+    let (a, b) = (builder.host("alice"), builder.host("bob"));
+    builder.path(a, b, config);
+    let sim = builder.build().expect("valid topology");
+    let waited = sim
+        .run(async {
+            let alice = sim.peer(a).build().await.expect("alice");
+            let bob = sim.peer(b).build().await.expect("bob");
+            alice
+                .pc()
+                .create_data_channel("x", None)
+                .await
+                .expect("channel");
+            connect(&alice, &bob, SimDuration::from_secs(1))
+                .await
+                .expect("negotiates");
+            alice
+                .wait_for_state(
+                    RTCPeerConnectionState::Connected,
+                    SimDuration::from_secs(20),
+                )
+                .await
+        })
+        .expect("the simulation runs");
+    // Bob (the DTLS client) sent flight 5 (680 bytes on the wire) once, and it was lost.
+    let flight5: Vec<_> = sim
+        .link_log(b, a)
+        .expect("b -> a")
+        .into_iter()
+        .filter(|r| r.size == 680)
+        .collect();
+    assert_eq!(flight5.len(), 1, "{flight5:?}");
+    assert_eq!(flight5[0].fate, Fate::Dropped(vnet_sim::DropCause::Loss));
+    assert!(flight5[0].sent < SimTime::from_secs(1));
+    let err = waited.expect_err("upstream still never resends flight 5");
+    assert!(err.to_string().contains("reached connecting"), "{err}");
+}
