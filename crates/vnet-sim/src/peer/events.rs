@@ -171,3 +171,63 @@ impl PeerConnectionEventHandler for PeerEvents {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Sim;
+    use crate::time::SimDuration;
+
+    #[derive(Default)]
+    struct Counter(Mutex<Vec<RTCPeerConnectionState>>);
+
+    #[async_trait::async_trait]
+    impl PeerConnectionEventHandler for Counter {
+        async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+            self.0.lock().expect("unpoisoned").push(state);
+        }
+    }
+
+    /// A waiter must wake on the event it waits for (not before), and the application's own
+    /// handler must still see every event.
+    #[test]
+    fn a_waiter_wakes_on_its_event_and_the_application_handler_still_sees_it() {
+        let sim = Sim::builder().seed(1).build().expect("valid");
+        let app = Arc::new(Counter::default());
+        let events = Arc::new(PeerEvents::new(Some(
+            Arc::clone(&app) as Arc<dyn PeerConnectionEventHandler>
+        )));
+        let reporter = Arc::clone(&events);
+        let rt = sim.runtime();
+        drop(webrtc::runtime::Runtime::spawn(
+            sim.runtime().as_ref(),
+            Box::pin(async move {
+                for state in [
+                    RTCPeerConnectionState::Connecting,
+                    RTCPeerConnectionState::Connected,
+                ] {
+                    rt.sleep_for(SimDuration::from_millis(10)).await;
+                    reporter.on_connection_state_change(state).await;
+                }
+            }),
+        ));
+        let woke_at = sim
+            .run(async {
+                events
+                    .wait_for(|h| {
+                        h.connection
+                            .contains(&RTCPeerConnectionState::Connected)
+                            .then_some(())
+                    })
+                    .await;
+                sim.time()
+            })
+            .expect("runs");
+        assert_eq!(woke_at, crate::SimTime::from_millis(20));
+        assert_eq!(events.connection_state(), RTCPeerConnectionState::Connected);
+        assert_eq!(
+            *app.0.lock().expect("unpoisoned"),
+            events.connection_states()
+        );
+    }
+}

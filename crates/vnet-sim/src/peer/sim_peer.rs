@@ -75,8 +75,9 @@ impl SimPeer {
             .ok()
     }
 
-    /// Completes when the connection enters `wanted` (at once if it is in it), or fails after
-    /// `timeout` of virtual time naming the state it reached.
+    /// Completes once the connection is in `wanted` or has entered it since the wait began (so
+    /// a brief visit is not missed), or fails after `timeout` of virtual time naming the state
+    /// it reached.
     pub async fn wait_for_state(
         &self,
         wanted: RTCPeerConnectionState,
@@ -86,7 +87,7 @@ impl SimPeer {
         let reached = |h: &mut History| {
             let now = h.connection.last().copied();
             let entered = h.connection.get(start..).unwrap_or(&[]).contains(&wanted);
-            (entered || (start > 0 && now == Some(wanted))).then_some(())
+            (entered || now == Some(wanted)).then_some(())
         };
         if self
             .within(timeout, self.events.wait_for(reached))

@@ -271,6 +271,48 @@ mod tests {
         }
     }
 
+    /// The capacity and blackout verbs must act on the running link at the moment they are
+    /// called: the next datagram serialises at the new rate, and one sent into a blackout is
+    /// lost while one sent after it passes.
+    #[test]
+    fn capacity_and_blackout_verbs_take_effect_mid_run() {
+        let config = LinkConfig {
+            capacity: Rate::from_mbps(1).into(),
+            ..LinkConfig::default()
+        };
+        let (sim, a, b) = two_hosts(config, None);
+        let (tx, _) = socket(&sim, a);
+        let (rx, rx_addr) = socket(&sim, b);
+        let arrivals = sim
+            .run(async {
+                let mut buf = [0u8; 256];
+                let mut arrivals = Vec::new();
+                // 222 + 28 = 250 bytes: 2 ms at 1 Mbit/s, 1 ms at 2 Mbit/s.
+                tx.send_to(&[1; 222], rx_addr).await.expect("sent");
+                rx.recv_from(&mut buf).await.expect("received");
+                arrivals.push(sim.time());
+                sim.set_capacity(a, b, Rate::from_mbps(2))
+                    .expect("a -> b exists");
+                tx.send_to(&[2; 222], rx_addr).await.expect("sent");
+                rx.recv_from(&mut buf).await.expect("received");
+                arrivals.push(sim.time());
+                sim.blackout(a, b, SimDuration::from_millis(10))
+                    .expect("a -> b exists");
+                tx.send_to(&[3; 222], rx_addr).await.expect("sent");
+                sim.sleep_for(SimDuration::from_millis(10)).await;
+                tx.send_to(&[4; 222], rx_addr).await.expect("sent");
+                let (n, _) = rx.recv_from(&mut buf).await.expect("received");
+                arrivals.push(sim.time());
+                assert_eq!(buf[..n], [4; 222]);
+                arrivals
+            })
+            .expect("runs");
+        let us = SimTime::from_micros;
+        assert_eq!(arrivals, vec![us(2_000), us(3_000), us(14_000)]);
+        let stats = sim.link_stats(a, b).expect("exists");
+        assert_eq!(stats.dropped_blackout.packets, 1);
+    }
+
     /// Fault verbs on a direction with no link must say which direction.
     #[test]
     fn a_fault_on_a_missing_link_names_it() {
