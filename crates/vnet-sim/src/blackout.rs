@@ -64,6 +64,14 @@ impl<S> Blackout<S> {
         self.windows.insert(at, window);
     }
 
+    /// Ends every window at `now`: one in force stops now, one not yet started never starts.
+    pub fn end_all(&mut self, now: SimTime) {
+        self.windows.retain_mut(|w| {
+            w.end = w.end.min(now);
+            w.start < w.end
+        });
+    }
+
     /// Whether a packet reaching the stage at `now` is dropped. `now` never decreases, so windows
     /// that have ended by now can go.
     #[inline]
@@ -103,6 +111,10 @@ impl<T, S: Stage<T>> Stage<T> for Blackout<S> {
         match command {
             Control::AddBlackout(window) => {
                 self.add(*window);
+                true
+            }
+            Control::EndBlackouts => {
+                self.end_all(now);
                 true
             }
             _ => self.inner.control(now, command, sink),
@@ -166,6 +178,31 @@ mod tests {
             .map(|d| d.packet.payload)
             .collect();
         assert_eq!(got, vec![0, 9, 20]);
+        assert_eq!(link.stats().dropped_blackout.packets, 2);
+    }
+
+    /// `heal` ends a partition, an open-ended window; packets after it must pass, and a window
+    /// scheduled for later must not start.
+    #[test]
+    fn ending_blackouts_reopens_the_wire_and_cancels_later_windows() {
+        let mut link = Link::new(&LinkConfig::default(), 1).expect("valid config");
+        link.add_blackout(ms(0), Window::new(ms(10), SimTime::MAX))
+            .expect("the default link has a blackout stage");
+        link.add_blackout(ms(0), Window::new(ms(50), ms(60)))
+            .expect("the default link has a blackout stage");
+        for t in [5, 15, 25] {
+            link.handle_packet(ms(t), Packet::new(t as u32, 100));
+        }
+        link.end_blackouts(ms(30))
+            .expect("the default link has a blackout stage");
+        for t in [30, 55] {
+            link.handle_packet(ms(t), Packet::new(t as u32, 100));
+        }
+        let got: Vec<u32> = crate::link::tests::drain(&mut link, ms(100))
+            .into_iter()
+            .map(|d| d.packet.payload)
+            .collect();
+        assert_eq!(got, vec![5, 30, 55]);
         assert_eq!(link.stats().dropped_blackout.packets, 2);
     }
 

@@ -77,11 +77,18 @@ pub mod jitter;
 pub mod link;
 pub mod loss;
 pub mod packet;
+#[cfg(feature = "webrtc")]
+pub mod peer;
+pub mod presets;
 pub mod queue;
 pub mod rate;
+#[cfg(feature = "webrtc")]
+pub mod runtime;
 pub mod schedule;
 pub mod seed;
 pub mod server;
+#[cfg(feature = "webrtc")]
+pub mod sim;
 pub mod stage;
 pub mod stats;
 pub mod time;
@@ -97,7 +104,11 @@ pub use loss::{Loss, LossModel};
 pub use packet::{Delivered, InFlight, Packet};
 pub use queue::{Bottleneck, QueueLimit};
 pub use rate::Rate;
+#[cfg(feature = "webrtc")]
+pub use runtime::{HostId, NetworkStats, SimError, SimJoinHandle, SimRuntime, Sleep};
 pub use schedule::{RateSchedule, Steps};
+#[cfg(feature = "webrtc")]
+pub use sim::{Sim, SimBuilder};
 pub use stage::{Control, Exit, Sink, Stage};
 pub use stats::{Counter, DropCause, Fate, LinkStats, PacketRecord, QueueDelayStats};
 pub use time::{SimDuration, SimTime};

@@ -134,6 +134,12 @@ impl<T, S: Stage<T>> Link<T, S> {
         self.control(now, &Control::AddBlackout(window), "blackout")
     }
 
+    /// Ends every blackout window at `now` (one in force stops, later ones never start): the
+    /// wire is mended.
+    pub fn end_blackouts(&mut self, now: SimTime) -> Result<(), LinkError> {
+        self.control(now, &Control::EndBlackouts, "blackout")
+    }
+
     /// Totals since the link was built.
     pub fn stats(&self) -> &LinkStats {
         self.sink.stats()

@@ -47,6 +47,8 @@ pub enum Control<'a> {
     SetCapacity(&'a RateSchedule),
     /// Add a blackout window.
     AddBlackout(Window),
+    /// End every blackout window at `now`: windows in force stop now, later ones are dropped.
+    EndBlackouts,
 }
 
 /// Where packets end: delivered packets wait here for [`crate::Link::poll_delivery`]; drops and

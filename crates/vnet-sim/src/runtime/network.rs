@@ -1,0 +1,321 @@
+//! The simulated network: hosts, the directed [`Link`] between each ordered pair, and the
+//! receive queues of bound sockets.
+//!
+//! A datagram sent from `a` to `b` enters the link `a → b` as a packet of its payload size plus
+//! [`UDP_IPV4_OVERHEAD`] (the link's capacity and queue count what a wire would carry). When the
+//! link delivers it, it lands in the receive queue of the socket bound to the destination
+//! address, and that socket's waker is woken. A link asks to be polled again through the event
+//! queue, so deliveries are timers like any other and fire in the same `(deadline, sequence)`
+//! order.
+//!
+//! Datagrams with no link between their hosts, or for an address nobody has bound, vanish as on
+//! a real network, and are counted in [`NetworkStats`].
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::task::Waker;
+
+use crate::blackout::Window;
+use crate::config::LinkError;
+use crate::link::Link;
+use crate::packet::Packet;
+use crate::runtime::event::{Events, LinkId};
+use crate::schedule::RateSchedule;
+use crate::stats::{Counter, LinkStats, PacketRecord};
+use crate::time::SimTime;
+
+/// Bytes a wire carries on top of a UDP payload over IPv4: a 20-byte IP header and an 8-byte UDP
+/// header. Link-layer framing is not counted, as in mahimahi and ns-3's point-to-point default.
+pub const UDP_IPV4_OVERHEAD: u32 = 28;
+
+/// Datagrams a socket's receive queue holds before it drops new ones (a socket buffer of about
+/// 1.5 MB of 200-byte datagrams; webrtc drains its sockets on every wake, so this only bounds a
+/// socket nobody reads).
+const INBOX_LIMIT: usize = 8192;
+
+/// A host of a simulation, as returned by [`crate::SimBuilder::host`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostId(pub(crate) usize);
+
+impl fmt::Display for HostId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "host #{}", self.0)
+    }
+}
+
+/// What the network itself (outside the links) did with datagrams.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NetworkStats {
+    /// Sent to a host with no link from the sender's host, or to an address outside the
+    /// simulation.
+    pub unroutable: Counter,
+    /// Delivered by a link to an address no socket is bound to.
+    pub no_socket: Counter,
+    /// Dropped because the receiving socket's queue was full.
+    pub socket_overflow: Counter,
+}
+
+/// A UDP datagram in flight.
+#[derive(Clone, Debug)]
+pub(crate) struct Datagram {
+    src: SocketAddr,
+    dst: SocketAddr,
+    bytes: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct Host {
+    name: String,
+    ip: Ipv4Addr,
+    /// Peers built on this host so far (each gets its own seed).
+    peers: u32,
+}
+
+#[derive(Debug)]
+struct LinkSlot {
+    link: Link<Datagram>,
+    /// The earliest wake-up armed in the event queue and not yet fired.
+    armed: Option<SimTime>,
+}
+
+#[derive(Debug, Default)]
+struct Inbox {
+    queue: VecDeque<(SocketAddr, Vec<u8>)>,
+    waker: Option<Waker>,
+}
+
+/// Hosts, links and sockets.
+#[derive(Debug, Default)]
+pub(crate) struct Network {
+    hosts: Vec<Host>,
+    by_ip: HashMap<IpAddr, usize>,
+    links: Vec<LinkSlot>,
+    routes: HashMap<(usize, usize), LinkId>,
+    inboxes: HashMap<SocketAddr, Inbox>,
+    stats: NetworkStats,
+}
+
+impl Network {
+    /// Adds a host at `ip`.
+    pub(crate) fn add_host(&mut self, name: String, ip: Ipv4Addr) -> HostId {
+        let id = self.hosts.len();
+        self.hosts.push(Host { name, ip, peers: 0 });
+        self.by_ip.insert(IpAddr::V4(ip), id);
+        HostId(id)
+    }
+
+    /// Adds the link `from → to`. The caller has checked the hosts exist and the pair is new.
+    pub(crate) fn add_link(&mut self, from: HostId, to: HostId, link: Link<Datagram>) {
+        let id = self.links.len();
+        self.links.push(LinkSlot { link, armed: None });
+        self.routes.insert((from.0, to.0), id);
+    }
+
+    /// The host's name, if it exists.
+    pub(crate) fn name(&self, host: HostId) -> Option<&str> {
+        self.hosts.get(host.0).map(|h| h.name.as_str())
+    }
+
+    /// The host's address, if it exists.
+    pub(crate) fn ip(&self, host: HostId) -> Option<Ipv4Addr> {
+        self.hosts.get(host.0).map(|h| h.ip)
+    }
+
+    /// The index of the next peer built on `host`: 0, 1, 2, …
+    pub(crate) fn next_peer_index(&mut self, host: HostId) -> u32 {
+        self.hosts.get_mut(host.0).map_or(0, |h| {
+            h.peers += 1;
+            h.peers - 1
+        })
+    }
+
+    /// The host at `ip`, if any.
+    pub(crate) fn host_at(&self, ip: IpAddr) -> Option<HostId> {
+        self.by_ip.get(&ip).copied().map(HostId)
+    }
+
+    /// The link `from → to`, if any.
+    pub(crate) fn route(&self, from: HostId, to: HostId) -> Option<LinkId> {
+        self.routes.get(&(from.0, to.0)).copied()
+    }
+
+    /// Opens a receive queue for `addr`, which must belong to a host.
+    pub(crate) fn bind(&mut self, addr: SocketAddr) -> io::Result<()> {
+        if self.host_at(addr.ip()).is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("{addr} is not the address of a host of this simulation"),
+            ));
+        }
+        if self.inboxes.contains_key(&addr) {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!("{addr} is already bound in this simulation"),
+            ));
+        }
+        self.inboxes.insert(addr, Inbox::default());
+        Ok(())
+    }
+
+    /// Closes `addr`'s receive queue; datagrams still in it are discarded.
+    pub(crate) fn unbind(&mut self, addr: SocketAddr) -> Option<Waker> {
+        self.inboxes.remove(&addr).and_then(|i| i.waker)
+    }
+
+    /// Hands a datagram from `src` to `dst` to the link between their hosts.
+    pub(crate) fn send(
+        &mut self,
+        now: SimTime,
+        events: &mut Events,
+        src: SocketAddr,
+        dst: SocketAddr,
+        bytes: &[u8],
+    ) {
+        let size = u32::try_from(bytes.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(UDP_IPV4_OVERHEAD);
+        let route = self
+            .host_at(src.ip())
+            .zip(self.host_at(dst.ip()))
+            .and_then(|(from, to)| self.route(from, to));
+        let Some(id) = route else {
+            self.stats.unroutable.add(size);
+            return;
+        };
+        let datagram = Datagram {
+            src,
+            dst,
+            bytes: bytes.to_vec(),
+        };
+        self.links[id]
+            .link
+            .handle_packet(now, Packet::new(datagram, size));
+        self.arm(id, events);
+    }
+
+    /// Takes up to `max` datagrams queued for `addr`, or keeps `waker` for when one arrives.
+    /// `None` when `addr` is not bound.
+    pub(crate) fn recv(
+        &mut self,
+        addr: SocketAddr,
+        max: usize,
+        waker: &Waker,
+        mut take: impl FnMut(SocketAddr, &[u8]),
+    ) -> Option<usize> {
+        let inbox = self.inboxes.get_mut(&addr)?;
+        let mut n = 0;
+        while n < max {
+            let Some((src, bytes)) = inbox.queue.pop_front() else {
+                break;
+            };
+            take(src, &bytes);
+            n += 1;
+        }
+        if n == 0 {
+            match &mut inbox.waker {
+                Some(w) if w.will_wake(waker) => {}
+                w => *w = Some(waker.clone()),
+            }
+        }
+        Some(n)
+    }
+
+    /// Whether a wake-up of link `id` at `at` is the one currently armed.
+    pub(crate) fn link_is_armed(&self, id: LinkId, at: SimTime) -> bool {
+        self.links.get(id).is_some_and(|l| l.armed == Some(at))
+    }
+
+    /// Runs link `id` at `now`: delivers what is due into receive queues (collecting the wakers
+    /// to wake), then arms its next wake-up.
+    pub(crate) fn fire_link(
+        &mut self,
+        id: LinkId,
+        now: SimTime,
+        events: &mut Events,
+        wakers: &mut Vec<Waker>,
+    ) {
+        let Some(slot) = self.links.get_mut(id) else {
+            return;
+        };
+        slot.armed = None;
+        while let Some(delivered) = slot.link.poll_delivery(now) {
+            let size = delivered.packet.size;
+            let Datagram { src, dst, bytes } = delivered.packet.payload;
+            match self.inboxes.get_mut(&dst) {
+                None => self.stats.no_socket.add(size),
+                Some(inbox) if inbox.queue.len() >= INBOX_LIMIT => {
+                    self.stats.socket_overflow.add(size);
+                }
+                Some(inbox) => {
+                    inbox.queue.push_back((src, bytes));
+                    wakers.extend(inbox.waker.take());
+                }
+            }
+        }
+        self.arm(id, events);
+    }
+
+    /// Arms link `id`'s next wake-up unless an earlier or equal one is armed already.
+    fn arm(&mut self, id: LinkId, events: &mut Events) {
+        let Some(slot) = self.links.get_mut(id) else {
+            return;
+        };
+        if let Some(at) = slot.link.poll_timeout() {
+            if slot.armed.is_none_or(|armed| at < armed) {
+                slot.armed = Some(at);
+                events.arm_link(at, id);
+            }
+        }
+    }
+
+    /// Applies a change to link `id` at `now` and re-arms it.
+    pub(crate) fn change(
+        &mut self,
+        id: LinkId,
+        now: SimTime,
+        events: &mut Events,
+        change: LinkChange<'_>,
+    ) -> Result<(), LinkError> {
+        let Some(slot) = self.links.get_mut(id) else {
+            return Ok(());
+        };
+        match change {
+            LinkChange::Capacity(schedule) => slot.link.set_capacity(now, schedule.clone())?,
+            LinkChange::Blackout(window) => slot.link.add_blackout(now, window)?,
+            LinkChange::EndBlackouts => slot.link.end_blackouts(now)?,
+        }
+        self.arm(id, events);
+        Ok(())
+    }
+
+    /// Link `id`'s totals.
+    pub(crate) fn link_stats(&self, id: LinkId) -> Option<LinkStats> {
+        self.links.get(id).map(|l| *l.link.stats())
+    }
+
+    /// Link `id`'s per-packet log so far.
+    pub(crate) fn link_log(&self, id: LinkId) -> Option<Vec<PacketRecord>> {
+        self.links.get(id).map(|l| l.link.log().to_vec())
+    }
+
+    /// What the network dropped outside the links.
+    pub(crate) fn stats(&self) -> NetworkStats {
+        self.stats
+    }
+
+    /// Empties every receive queue (shutdown), returning their wakers to drop unlocked.
+    pub(crate) fn clear_inboxes(&mut self) -> Vec<Waker> {
+        self.inboxes.drain().filter_map(|(_, i)| i.waker).collect()
+    }
+}
+
+/// A fault applied to a running link.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LinkChange<'a> {
+    Capacity(&'a RateSchedule),
+    Blackout(Window),
+    EndBlackouts,
+}
