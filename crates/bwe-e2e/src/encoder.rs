@@ -23,8 +23,12 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use vnet_sim::{SimDuration, SimTime};
 
-/// The encoder model's settings. Defaults: 30 fps, a key frame every 3 s at 4× a delta frame,
+/// The encoder model's settings. Defaults: 30 fps, a key frame every 10 s at 4× a delta frame,
 /// ±20 % size variation, 0.5 s of rate-control lag, 50 kbit/s – 10 Mbit/s.
+///
+/// WebRTC encoders send key frames at the start and when the receiver asks (PLI, FIR), not on a
+/// short fixed cadence; one every 10 s stands for an occasional request. Shorter intervals are a
+/// harder test: each key frame is a burst the delay detector sees.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncoderConfig {
     /// Frames per second (clamped to at least 1).
@@ -49,7 +53,7 @@ impl Default for EncoderConfig {
     fn default() -> Self {
         Self {
             fps: 30,
-            key_frame_interval: SimDuration::from_secs(3),
+            key_frame_interval: SimDuration::from_secs(10),
             key_frame_factor: 4.0,
             size_variation: 0.2,
             rate_lag: SimDuration::from_millis(500),
@@ -189,6 +193,7 @@ mod tests {
     fn key_frames_are_periodic_and_bigger() {
         let mut m = EncoderModel::new(EncoderConfig {
             size_variation: 0.0,
+            key_frame_interval: SimDuration::from_secs(3),
             ..EncoderConfig::default()
         });
         let iv = m.frame_interval();
