@@ -15,9 +15,9 @@
 //!    target and REMB at each interval boundary, sleeping on the virtual clock in between;
 //! 5. turns the forward link's log into the trace.
 //!
-//! Everything that decides timing is seeded from `seed` (links, crypto, encoder sizes), so the
-//! same spec gives the same trace; webrtc's own unseeded draws (SSRC-independent here: both are
-//! fixed) change bytes, not sizes or times (see `docs/simulator.md`).
+//! Everything that decides timing is seeded from `seed` (links, crypto, encoder sizes) and the
+//! SSRCs are fixed, so the same spec gives the same trace; webrtc's own unseeded draws change
+//! bytes, not sizes or times (see `docs/simulator.md`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -219,4 +219,36 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
         rtp_received: received.load(Ordering::Relaxed),
         media_start,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vnet_sim::Rate;
+
+    fn spec() -> CallSpec {
+        let link = CallSpec::bottleneck(
+            Rate::from_mbps(1),
+            SimDuration::from_millis(10),
+            SimDuration::from_millis(100),
+        );
+        CallSpec::new(1, Estimator::OursSendSide, link)
+    }
+
+    /// A call with no media time has nothing to measure: an error, not an empty trace.
+    #[test]
+    fn a_call_without_duration_is_refused() {
+        let mut s = spec();
+        s.duration = SimDuration::ZERO;
+        assert!(matches!(run_call(&s), Err(CallError::Invalid(_))));
+    }
+
+    /// A bad link is reported with its direction, before any peer is built.
+    #[test]
+    fn an_invalid_link_is_an_error_naming_it() {
+        let mut s = spec();
+        s.forward.duplicate = 2.0;
+        let err = run_call(&s).expect_err("invalid duplication probability");
+        assert!(err.to_string().contains("sender -> receiver"), "{err}");
+    }
 }

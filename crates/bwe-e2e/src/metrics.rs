@@ -31,6 +31,8 @@ pub struct Metrics {
     pub utilisation: Option<f64>,
     /// Fraction of the packets sent in the window that the link dropped.
     pub loss: Option<f64>,
+    /// Mean rate the sender put on the link over the window's intervals.
+    pub send_rate: Option<Bitrate>,
     /// Mean goodput over the window's intervals.
     pub goodput: Option<Bitrate>,
     /// Mean of the target samples in the window.
@@ -79,6 +81,7 @@ impl Trace {
             queue_p95: nearest_rank(&delays, 0.95),
             utilisation: (cap > 0).then(|| good as f64 / cap as f64),
             loss: (sent > 0).then(|| dropped as f64 / sent as f64),
+            send_rate: mean(rows.iter().map(|r| r.send_rate)),
             goodput: mean(rows.iter().map(|r| r.goodput)),
             target: mean(rows.iter().filter_map(|r| r.target)),
         }
@@ -107,14 +110,15 @@ impl fmt::Display for Metrics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "[{:.1} s, {:.1} s): queue p50 {} p95 {}, utilisation {}, loss {}, goodput {}, \
-             target {}",
+            "[{:.1} s, {:.1} s): queue p50 {} p95 {}, utilisation {}, loss {}, sent {}, \
+             goodput {}, target {}",
             self.from.as_secs_f64(),
             self.to.as_secs_f64(),
             ms(self.queue_p50),
             ms(self.queue_p95),
             pct(self.utilisation),
             pct(self.loss),
+            kbps(self.send_rate),
             kbps(self.goodput),
             kbps(self.target),
         )
@@ -173,6 +177,7 @@ mod tests {
         assert_eq!(m.loss, Some(1.0 / 3.0));
         assert_eq!(m.utilisation, Some(0.85));
         assert_eq!(m.goodput, Some(Bitrate::from_kbps(850)));
+        assert_eq!(m.send_rate, Some(Bitrate::from_kbps(850)));
         let empty = trace.metrics(ms(1_000), ms(2_000));
         assert_eq!(
             (empty.queue_p95, empty.loss, empty.utilisation),

@@ -155,7 +155,10 @@ impl Recorder {
                 None => dropped[i] += 1,
             }
         }
-        let rate = |bytes: u64| Bitrate::from_bps(bytes * 8 * 1_000_000_000 / iv);
+        let rate = |bytes: u64| {
+            let bps = u128::from(bytes) * 8 * 1_000_000_000 / u128::from(iv);
+            Bitrate::from_bps(u64::try_from(bps).unwrap_or(u64::MAX))
+        };
         let rows = (0..n)
             .map(|i| {
                 let t = self.interval.saturating_mul(i as u64);
