@@ -18,10 +18,10 @@
 //! # Queue policy
 //!
 //! The queue holds at most [`PacerConfig::queue_limit`] packets, allocated once. Two rules keep
-//! it short before that matters: when the queued bytes would take longer than
-//! [`PacerConfig::max_queue_time`] at the pacing rate, the pacing rate is raised to drain them
-//! in that time (libwebrtc's `kMaxExpectedQueueLength`): the network, not this queue, should
-//! see the excess. When the queue is full anyway, new packets are refused (counted in
+//! it short before that matters: when the queued bytes would not be gone by the time the oldest
+//! packet has waited [`PacerConfig::max_queue_time`], the pacing rate is raised to drain them
+//! by then (libwebrtc's `kMaxExpectedQueueLength`, which uses the average wait): the network,
+//! not this queue, should see the excess. When the queue is full anyway, new packets are refused (counted in
 //! [`PacerStats::dropped_packets`]) rather than evicting older ones: both leave a hole, but a
 //! refused packet is still in the NACK responder's buffer (it sits application-ward), so the
 //! receiver's NACK recovers it. RTCP is never queued.
@@ -152,15 +152,25 @@ impl ProbingPacer {
         self.stats
     }
 
-    /// The rate media is released at now: the target × the factor, or faster when the queue
-    /// would otherwise take longer than `max_queue_time` to drain.
-    pub fn pacing_rate(&self) -> Bitrate {
+    /// The rate media is released at `now`: the target × the factor, or faster when the queue
+    /// would otherwise not be empty by the time its oldest packet has waited `max_queue_time`.
+    pub fn pacing_rate(&self, now: Instant) -> Bitrate {
         let paced = self
             .target
             .mul_f64(self.config.pacing_factor)
             .max(MIN_PACING_RATE);
-        let queue_time = TimeDelta::try_from(self.config.max_queue_time).unwrap_or(TimeDelta::MAX);
-        let drain = DataSize::from_bytes(self.queued_bytes as u64).rate_over(queue_time);
+        let Some(head) = self.queue.front() else {
+            return paced;
+        };
+        let waited = now.saturating_duration_since(head.enqueued);
+        let left = self
+            .config
+            .max_queue_time
+            .saturating_sub(waited)
+            .max(Duration::from_millis(1));
+        let drain = TimeDelta::try_from(left)
+            .ok()
+            .and_then(|left| DataSize::from_bytes(self.queued_bytes as u64).rate_over(left));
         drain.map_or(paced, |d| paced.max(d))
     }
 
@@ -200,7 +210,7 @@ impl ProbingPacer {
 
     /// Advances the media schedule by one packet of `bytes` sent at `now`.
     fn charge(&mut self, now: Instant, bytes: usize) {
-        let rate = self.pacing_rate().bps().max(1);
+        let rate = self.pacing_rate(now).bps().max(1);
         let floor = now.checked_sub(BURST).unwrap_or(now);
         let from = self.next_send.map_or(floor, |t| t.max(floor));
         self.next_send = Some(from + Duration::from_micros(bytes as u64 * 8_000_000 / rate));
@@ -307,7 +317,7 @@ impl ProbingPacer {
     }
 
     fn refresh_stats(&mut self, now: Instant) {
-        self.stats.pacing_rate = Some(self.pacing_rate());
+        self.stats.pacing_rate = Some(self.pacing_rate(now));
         let wait = self.queue.front().map_or(Duration::ZERO, |q| {
             now.saturating_duration_since(q.enqueued)
         });
