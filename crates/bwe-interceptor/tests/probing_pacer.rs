@@ -430,3 +430,143 @@ fn odd_inputs_never_panic() {
         );
     }
 }
+
+/// The NACK responder above the pacer, and a stream that negotiated NACK (and RTX if asked).
+fn with_responder(rtx: bool) -> (impl Interceptor, ProbeMailbox) {
+    let mailbox = ProbeMailbox::new();
+    // Fast enough that media never waits, so the cluster is all padding.
+    let config = PacerConfig {
+        start: Bitrate::from_kbps(2_000),
+        ..PacerConfig::default()
+    };
+    let pacer = ProbingPacer::new(config, mailbox.clone());
+    let mut chain = Registry::new()
+        .with(PACER_SLOT, pacer)
+        .with(
+            Slot::NackResponder,
+            rtc::interceptor::NackResponderBuilder::new().build(),
+        )
+        .build();
+    let mut info = video_stream(SSRC, None, Some(5));
+    info.rtcp_feedback.push(rtc::interceptor::RTCPFeedback {
+        typ: "nack".to_owned(),
+        parameter: String::new(),
+    });
+    if rtx {
+        info.ssrc_rtx = Some(SSRC + 1);
+        info.payload_type_rtx = Some(97);
+    }
+    chain.bind_local_stream(&info);
+    (chain, mailbox)
+}
+
+/// Media seq 0..10, a padded cluster, media 10..20; returns the wire number of each
+/// application number and the set of padding wire numbers.
+fn media_around_padding(
+    chain: &mut impl Interceptor,
+    mailbox: &ProbeMailbox,
+    base: Instant,
+) -> (BTreeMap<u16, u16>, Vec<u16>) {
+    let mut wire = Vec::new();
+    for (ms, seq) in (0..20u16).enumerate() {
+        let now = base + Duration::from_millis(ms as u64 * 10);
+        if seq == 10 {
+            let mut one = Some(ProbeCluster {
+                id: 1,
+                target: Bitrate::from_kbps(900),
+                min_probes: 5,
+                min_bytes: DataSize::from_bytes(1_000),
+                duration: TimeDelta::from_millis(15),
+                created_at: Timestamp::ZERO,
+            });
+            mailbox.post_clusters(|| one.take());
+            for step in 0..10 {
+                drive(chain, now + Duration::from_millis(step));
+                wire.extend(drain_wire(chain));
+            }
+        }
+        chain.handle_write(media(now, seq)).expect("write");
+        drive(chain, now);
+        wire.extend(drain_wire(chain));
+    }
+    let mut media_wire = BTreeMap::new();
+    let mut padding = Vec::new();
+    let mut next_app = 0u16;
+    for (_, header, payload, _) in parse(&wire) {
+        if header.padding && payload == 0 {
+            padding.push(header.sequence_number);
+        } else {
+            media_wire.insert(next_app, header.sequence_number);
+            next_app += 1;
+        }
+    }
+    (media_wire, padding)
+}
+
+/// What leaves after a NACK: the responder's retransmission reaches the pacer on the belt
+/// (`poll_write`) and leaves on the pacer's next timeout.
+fn resend(chain: &mut impl Interceptor, now: Instant) -> Vec<(Instant, Vec<u8>, bool)> {
+    let mut out = drain_wire(chain);
+    for ms in 0..5 {
+        drive(chain, now + Duration::from_millis(ms));
+        out.extend(drain_wire(chain));
+    }
+    out
+}
+
+fn nack(now: Instant, wire: &[u16]) -> TaggedPacket {
+    TaggedPacket {
+        now,
+        transport: TransportContext::default(),
+        message: AttributedPacket::new(Packet::Rtcp(vec![Box::new(TransportLayerNack {
+            sender_ssrc: 1,
+            media_ssrc: SSRC,
+            nacks: nack_pairs_from_sequence_numbers(wire),
+        })])),
+    }
+}
+
+/// After padding shifted the wire numbers, a NACK names the wire number and must get back the
+/// packet that left under it (same number, same timestamp), and a NACK for padding nothing.
+#[test]
+fn nacked_media_is_retransmitted_under_its_wire_number_after_padding() {
+    let (mut chain, mailbox) = with_responder(false);
+    let base = Instant::now();
+    let (media_wire, padding) = media_around_padding(&mut chain, &mailbox, base);
+    assert!(padding.len() >= 4, "{padding:?}");
+    let wire_15 = media_wire[&15];
+    assert_eq!(wire_15, 15 + padding.len() as u16, "shifted by the padding");
+    let now = base + Duration::from_millis(500);
+    chain
+        .handle_read(nack(now, &[wire_15, padding[0]]))
+        .expect("read");
+    while chain.poll_read().is_some() {}
+    let resent = parse(&resend(&mut chain, now));
+    assert_eq!(resent.len(), 1, "{resent:?}");
+    let (_, header, payload, _) = &resent[0];
+    assert_eq!(header.sequence_number, wire_15);
+    assert_eq!(header.timestamp, 15 * 3_000);
+    assert_eq!(*payload, PAYLOAD);
+}
+
+/// With RTX the retransmission's original sequence number is the wire number too.
+#[test]
+fn rtx_retransmission_carries_the_wire_number_after_padding() {
+    let (mut chain, mailbox) = with_responder(true);
+    let base = Instant::now();
+    let (media_wire, padding) = media_around_padding(&mut chain, &mailbox, base);
+    let wire_12 = media_wire[&12];
+    let now = base + Duration::from_millis(500);
+    chain.handle_read(nack(now, &[wire_12])).expect("read");
+    while chain.poll_read().is_some() {}
+    let wire = resend(&mut chain, now);
+    let resent: Vec<_> = wire
+        .iter()
+        .map(|(_, b, _)| rtp::Packet::unmarshal(&mut &b[..]).expect("parses"))
+        .collect();
+    assert_eq!(resent.len(), 1);
+    assert_eq!(resent[0].header.ssrc, SSRC + 1);
+    let osn = u16::from_be_bytes([resent[0].payload[0], resent[0].payload[1]]);
+    assert_eq!(osn, wire_12);
+    assert_eq!(osn, 12 + padding.len() as u16);
+}
