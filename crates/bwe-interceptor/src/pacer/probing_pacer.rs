@@ -110,6 +110,8 @@ pub struct ProbingPacer {
     probe: Option<ActiveProbe>,
     last_now: Option<Instant>,
     last_publish: Option<Instant>,
+    /// Whether the mailbox was told that media started (so it is locked once, not per packet).
+    media_announced: bool,
     stats: PacerStats,
     read_queue: VecDeque<TaggedPacket>,
     write_queue: VecDeque<TaggedPacket>,
@@ -135,6 +137,7 @@ impl ProbingPacer {
             probe: None,
             last_now: None,
             last_publish: None,
+            media_announced: false,
             stats: PacerStats::default(),
             read_queue: VecDeque::with_capacity(64),
             write_queue: VecDeque::with_capacity(queue_limit),
@@ -391,7 +394,8 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ProbingPacer {
             self.write_queue.push_back(msg);
             return Ok(());
         };
-        if self.stream_index(rtp.header.ssrc).is_some() {
+        if !self.media_announced && self.stream_index(rtp.header.ssrc).is_some() {
+            self.media_announced = true;
             self.mailbox.media_started(msg.now);
         }
         if self.queue.len() >= self.config.queue_limit {
