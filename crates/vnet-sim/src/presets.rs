@@ -6,6 +6,7 @@
 use crate::config::LinkConfig;
 use crate::queue::QueueLimit;
 use crate::rate::Rate;
+use crate::schedule::RateSchedule;
 use crate::time::SimDuration;
 
 impl LinkConfig {
@@ -17,6 +18,25 @@ impl LinkConfig {
             capacity: Rate::from_mbps(100).into(),
             queue: QueueLimit::Time(SimDuration::from_millis(50)),
             delay: SimDuration::from_millis(5),
+            ..LinkConfig::default()
+        }
+    }
+}
+
+impl LinkConfig {
+    /// The forward path of RFC 8867 §5.1 ("Variable Available Capacity with a Single Flow"):
+    /// 1.0 Mbit/s, 2.5 Mbit/s from 40 s, 0.6 Mbit/s from 60 s, 1.0 Mbit/s from 80 s (the test
+    /// runs 100 s); 50 ms one-way propagation delay; a drop-tail queue of 300 ms at the current
+    /// capacity (the RFC's recommended queue length, §4.3).
+    pub fn rfc8867_5_1() -> Self {
+        let step = |s: u64, kbps: u64| (SimDuration::from_secs(s), Rate::from_kbps(kbps));
+        LinkConfig {
+            capacity: RateSchedule::steps(
+                Rate::from_kbps(1_000),
+                [step(40, 2_500), step(60, 600), step(80, 1_000)],
+            ),
+            queue: QueueLimit::Time(SimDuration::from_millis(300)),
+            delay: SimDuration::from_millis(50),
             ..LinkConfig::default()
         }
     }
@@ -38,5 +58,23 @@ mod tests {
         let got = crate::link::tests::drain(&mut link, SimTime::from_secs(1));
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].at, SimTime::from_micros(5_100));
+    }
+
+    /// The RFC 8867 §5.1 preset has the RFC's capacity steps, delay and queue length.
+    #[test]
+    fn rfc8867_5_1_follows_the_rfc_schedule() {
+        let config = LinkConfig::rfc8867_5_1();
+        assert_eq!(config.validate(), Ok(()));
+        let at = |s: u64| config.capacity.nominal_rate_at(SimDuration::from_secs(s));
+        assert_eq!(at(0), Some(Rate::from_kbps(1_000)));
+        assert_eq!(at(39), Some(Rate::from_kbps(1_000)));
+        assert_eq!(at(40), Some(Rate::from_kbps(2_500)));
+        assert_eq!(at(60), Some(Rate::from_kbps(600)));
+        assert_eq!(at(99), Some(Rate::from_kbps(1_000)));
+        assert_eq!(config.delay, SimDuration::from_millis(50));
+        assert_eq!(
+            config.queue,
+            QueueLimit::Time(SimDuration::from_millis(300))
+        );
     }
 }

@@ -1,0 +1,187 @@
+//! [`Metrics`]: the few numbers a person compares between estimators, over a window of a
+//! [`Trace`].
+//!
+//! Always over a window, because start-up and the seconds after a capacity change are different
+//! questions from steady state, and a whole-call figure blurs them. Queuing delay percentiles are
+//! over packets (every packet of the window weighs the same), not over intervals, so a burst
+//! of queued packets counts for what it is. Percentiles use the nearest-rank method on the
+//! sorted delays, which needs no interpolation and gives a delay some packet really had.
+
+use std::fmt;
+
+use bwe_core::Bitrate;
+use vnet_sim::SimDuration;
+
+use crate::recorder::Trace;
+
+/// Figures for `[from, to)` of a call. Fields are `None` when the window holds nothing to
+/// compute them from, so "not computed" never reads as zero.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Metrics {
+    /// Window start, from the start of media.
+    pub from: SimDuration,
+    /// Window end.
+    pub to: SimDuration,
+    /// Median queuing delay of the delivered packets sent in the window.
+    pub queue_p50: Option<SimDuration>,
+    /// 95th percentile of the same.
+    pub queue_p95: Option<SimDuration>,
+    /// Goodput over capacity, summed over the window's intervals that have a capacity.
+    pub utilisation: Option<f64>,
+    /// Fraction of the packets sent in the window that the link dropped.
+    pub loss: Option<f64>,
+    /// Mean rate the sender put on the link over the window's intervals.
+    pub send_rate: Option<Bitrate>,
+    /// Mean goodput over the window's intervals.
+    pub goodput: Option<Bitrate>,
+    /// Mean of the target samples in the window.
+    pub target: Option<Bitrate>,
+}
+
+/// The `p`-quantile (`0 ≤ p ≤ 1`) of sorted values by nearest rank.
+fn nearest_rank(sorted: &[SimDuration], p: f64) -> Option<SimDuration> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p.clamp(0.0, 1.0) * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
+}
+
+fn mean(rates: impl Iterator<Item = Bitrate>) -> Option<Bitrate> {
+    let (sum, n) = rates.fold((0u128, 0u128), |(s, n), r| (s + u128::from(r.bps()), n + 1));
+    (n > 0).then(|| Bitrate::from_bps((sum / n) as u64))
+}
+
+impl Trace {
+    /// The metrics of `[from, to)`.
+    pub fn metrics(&self, from: SimDuration, to: SimDuration) -> Metrics {
+        let inside = |t: SimDuration| t >= from && t < to;
+        let mut delays: Vec<SimDuration> = Vec::new();
+        let (mut sent, mut dropped) = (0u64, 0u64);
+        for p in self.packets.iter().filter(|p| inside(p.sent)) {
+            sent += 1;
+            match p.queue_delay {
+                Some(d) => delays.push(d),
+                None => dropped += 1,
+            }
+        }
+        delays.sort_unstable();
+        let rows: Vec<_> = self.rows.iter().filter(|r| inside(r.t)).collect();
+        let (good, cap) = rows
+            .iter()
+            .filter_map(|r| r.capacity.map(|c| (r.goodput.bps(), c.bps())))
+            .fold((0u128, 0u128), |(g, c), (rg, rc)| {
+                (g + u128::from(rg), c + u128::from(rc))
+            });
+        Metrics {
+            from,
+            to,
+            queue_p50: nearest_rank(&delays, 0.50),
+            queue_p95: nearest_rank(&delays, 0.95),
+            utilisation: (cap > 0).then(|| good as f64 / cap as f64),
+            loss: (sent > 0).then(|| dropped as f64 / sent as f64),
+            send_rate: mean(rows.iter().map(|r| r.send_rate)),
+            goodput: mean(rows.iter().map(|r| r.goodput)),
+            target: mean(rows.iter().filter_map(|r| r.target)),
+        }
+    }
+}
+
+fn ms(d: Option<SimDuration>) -> String {
+    d.map_or_else(
+        || "-".to_owned(),
+        |d| format!("{:.1} ms", d.as_secs_f64() * 1e3),
+    )
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_owned(), |x| format!("{:.1} %", x * 100.0))
+}
+
+fn kbps(r: Option<Bitrate>) -> String {
+    r.map_or_else(
+        || "-".to_owned(),
+        |r| format!("{:.0} kbit/s", r.as_kbps_f64()),
+    )
+}
+
+impl fmt::Display for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "[{:.1} s, {:.1} s): queue p50 {} p95 {}, utilisation {}, loss {}, sent {}, \
+             goodput {}, target {}",
+            self.from.as_secs_f64(),
+            self.to.as_secs_f64(),
+            ms(self.queue_p50),
+            ms(self.queue_p95),
+            pct(self.utilisation),
+            pct(self.loss),
+            kbps(self.send_rate),
+            kbps(self.goodput),
+            kbps(self.target),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recorder::{PacketSample, TraceRow};
+
+    fn ms(n: u64) -> SimDuration {
+        SimDuration::from_millis(n)
+    }
+
+    /// Nearest rank gives a delay some packet had, and the 95th of twenty values is the 19th.
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let sorted: Vec<SimDuration> = (1..=20).map(ms).collect();
+        assert_eq!(nearest_rank(&sorted, 0.5), Some(ms(10)));
+        assert_eq!(nearest_rank(&sorted, 0.95), Some(ms(19)));
+        assert_eq!(nearest_rank(&[], 0.5), None);
+    }
+
+    /// Only what lies inside the window counts; an empty window computes nothing.
+    #[test]
+    fn metrics_respect_the_window() {
+        let row = |t, goodput| TraceRow {
+            t: ms(t),
+            capacity: Some(Bitrate::from_kbps(1_000)),
+            send_rate: Bitrate::from_kbps(goodput),
+            goodput: Bitrate::from_kbps(goodput),
+            target: Some(Bitrate::from_kbps(goodput)),
+            remb: None,
+            queue_delay: None,
+            loss: None,
+        };
+        let packet = |sent, delay: Option<u64>| PacketSample {
+            sent: ms(sent),
+            size: 1_000,
+            queue_delay: delay.map(ms),
+        };
+        let trace = Trace {
+            interval: ms(200),
+            rows: vec![row(0, 200), row(200, 800), row(400, 900)],
+            packets: vec![
+                packet(10, Some(500)),
+                packet(250, Some(10)),
+                packet(300, None),
+                packet(450, Some(30)),
+            ],
+        };
+        let m = trace.metrics(ms(200), ms(600));
+        assert_eq!(m.queue_p50, Some(ms(10)));
+        assert_eq!(m.queue_p95, Some(ms(30)));
+        assert_eq!(m.loss, Some(1.0 / 3.0));
+        assert_eq!(m.utilisation, Some(0.85));
+        assert_eq!(m.goodput, Some(Bitrate::from_kbps(850)));
+        assert_eq!(m.send_rate, Some(Bitrate::from_kbps(850)));
+        let empty = trace.metrics(ms(1_000), ms(2_000));
+        assert_eq!(
+            (empty.queue_p95, empty.loss, empty.utilisation),
+            (None, None, None)
+        );
+    }
+}
