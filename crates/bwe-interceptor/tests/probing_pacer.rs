@@ -433,10 +433,15 @@ fn odd_inputs_never_panic() {
 
 /// The NACK responder above the pacer, and a stream that negotiated NACK (and RTX if asked).
 fn with_responder(rtx: bool) -> (impl Interceptor, ProbeMailbox) {
-    let mailbox = ProbeMailbox::new();
     // Fast enough that media never waits, so the cluster is all padding.
+    with_responder_at(rtx, Bitrate::from_kbps(2_000))
+}
+
+/// [`with_responder`] with the pacer's target at `start`.
+fn with_responder_at(rtx: bool, start: Bitrate) -> (impl Interceptor, ProbeMailbox) {
+    let mailbox = ProbeMailbox::new();
     let config = PacerConfig {
-        start: Bitrate::from_kbps(2_000),
+        start,
         ..PacerConfig::default()
     };
     let pacer = ProbingPacer::new(config, mailbox.clone());
@@ -569,4 +574,68 @@ fn rtx_retransmission_carries_the_wire_number_after_padding() {
     let osn = u16::from_be_bytes([resent[0].payload[0], resent[0].payload[1]]);
     assert_eq!(osn, wire_12);
     assert_eq!(osn, 12 + padding.len() as u16);
+}
+
+/// rtc 0.21's NACK generator asks for every missing number every 100 ms until it leaves its
+/// 512-packet window, and never learns of an RTX repair. Under sustained loss the responder
+/// answers each of those NACKs; the wire must still stay near the target (it once reached
+/// many times the target: copies queued, the queue's drain rule sped the pacer up to match),
+/// and every lost packet must still be retransmitted.
+#[test]
+fn repeated_nacks_under_sustained_loss_keep_the_wire_near_the_target() {
+    let target = Bitrate::from_kbps(300);
+    let (mut chain, _mailbox) = with_responder_at(true, target);
+    let base = Instant::now();
+    let end = Duration::from_secs(10);
+    // 20 packets/s of ~1.2 kB: about 200 kbit/s of media, a third of the target left.
+    let frame = Duration::from_millis(50);
+    let mut next_seq = 0u16;
+    let mut lost: Vec<u16> = Vec::new();
+    let mut repaired = std::collections::BTreeSet::new();
+    let mut wire_bytes = 0usize;
+    let mut rtx_packets = 0usize;
+    let mut step = Duration::ZERO;
+    while step < end {
+        let now = base + step;
+        if step.as_millis() % frame.as_millis() == 0 {
+            chain.handle_write(media(now, next_seq)).expect("write");
+            next_seq = next_seq.wrapping_add(1);
+        }
+        if step.as_millis() % 100 == 0 && !lost.is_empty() {
+            let newest = next_seq.wrapping_sub(1);
+            lost.retain(|&s| newest.wrapping_sub(s) < 512);
+            chain.handle_read(nack(now, &lost)).expect("read");
+            while chain.poll_read().is_some() {}
+        }
+        drive(&mut chain, now);
+        for (_, bytes, rtcp) in drain_wire(&mut chain) {
+            if rtcp {
+                continue;
+            }
+            let p = rtp::Packet::unmarshal(&mut &bytes[..]).expect("parses");
+            if step >= Duration::from_secs(2) {
+                wire_bytes += bytes.len();
+            }
+            if p.header.ssrc == SSRC {
+                // One media packet in ten is lost on the way.
+                if p.header.sequence_number % 10 == 3 {
+                    lost.push(p.header.sequence_number);
+                }
+            } else {
+                rtx_packets += 1;
+                repaired.insert(u16::from_be_bytes([p.payload[0], p.payload[1]]));
+            }
+        }
+        step += Duration::from_millis(1);
+    }
+    let wire_kbps = wire_bytes as f64 * 8.0 / (end - Duration::from_secs(2)).as_secs_f64() / 1e3;
+    assert!(
+        wire_kbps <= 1.5 * target.as_kbps_f64(),
+        "wire {wire_kbps:.0} kbit/s at a {target} target ({rtx_packets} RTX packets)"
+    );
+    let nacked: Vec<u16> = (0..next_seq)
+        .filter(|s| s % 10 == 3 && next_seq - s > 20)
+        .collect();
+    let missed: Vec<_> = nacked.iter().filter(|s| !repaired.contains(s)).collect();
+    assert!(missed.is_empty(), "never retransmitted: {missed:?}");
 }

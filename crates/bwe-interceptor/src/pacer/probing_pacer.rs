@@ -25,6 +25,31 @@
 //! [`PacerStats::dropped_packets`]) rather than evicting older ones: both leave a hole, but a
 //! refused packet is still in the NACK responder's buffer (it sits application-ward), so the
 //! receiver's NACK recovers it. RTCP is never queued.
+//!
+//! # Retransmissions
+//!
+//! The NACK responder (application-ward) answers every NACK it reads, and a receiver may NACK
+//! the same packet again and again: rtc 0.21's NACK generator repeats every missing number every
+//! 100 ms until it leaves its window, and never learns of an RTX repair (its receive log is keyed
+//! by the media SSRC). Each copy would queue here; the queue's wait makes the receiver NACK more,
+//! and the drain rule above would then put all of it on the wire at whatever rate empties the
+//! queue: a retransmission storm many times the target. Two rules prevent it:
+//!
+//! - as libwebrtc's RTP sender does, a retransmission (RTX, or `Attribute::Retransmission` on
+//!   the media SSRC) of a packet is refused while an earlier one of it is still queued or was
+//!   accepted less than [`PacerConfig::min_retransmit_interval`] ago, an interval that doubles
+//!   with each further retransmission of the packet (up to 16×), so that repeats of old losses
+//!   give way to first retransmissions of new ones;
+//! - retransmissions only use what new media leaves of the target: a budget accrues at the
+//!   target (up to 250 ms of it, at least one full-size packet), new media draws
+//!   on it first, a retransmission is queued only if enough is left. libwebrtc reaches the same
+//!   sum by taking the retransmission rate out of the encoder's allocation; the encoder here is
+//!   application-ward and cannot be told. rtc 0.21 does not bind the RTX SSRC to the chain, so
+//!   RTX packets carry no transport-wide number and the estimator never sees them: on top of
+//!   the target they would be load it cannot account for.
+//!
+//! Refusals are counted in [`PacerStats::retransmissions_refused`]; the receiver's next NACK
+//! asks again.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -37,7 +62,7 @@ use rtc::shared::error::Error;
 
 use super::mailbox::ProbeMailbox;
 use super::stats::PacerStats;
-use super::stream::{MAX_FILLER, PacedStream, wire_size};
+use super::stream::{MAX_FILLER, PacedStream, retransmitted_seq, wire_size};
 use crate::handle::BweHandle;
 
 /// Where the probing pacer sits: rtc's pacer position, between the NACK responder and the
@@ -58,6 +83,10 @@ pub struct PacerConfig {
     pub queue_limit: usize,
     /// How often the figures are published to the handle at most (100 ms).
     pub publish_interval: Duration,
+    /// The least time between the first two retransmissions of one packet, doubled for each
+    /// further one (250 ms: a few round trips on a short path, two and a half of rtc's 100 ms
+    /// NACK intervals).
+    pub min_retransmit_interval: Duration,
 }
 
 impl Default for PacerConfig {
@@ -68,6 +97,7 @@ impl Default for PacerConfig {
             max_queue_time: Duration::from_secs(2),
             queue_limit: 2_048,
             publish_interval: Duration::from_millis(100),
+            min_retransmit_interval: Duration::from_millis(250),
         }
     }
 }
@@ -78,10 +108,19 @@ const BURST: Duration = Duration::from_millis(5);
 /// The slowest the pacer ever paces at, so a zero or absurd target cannot stall the queue.
 const MIN_PACING_RATE: Bitrate = Bitrate::from_kbps(10);
 
+/// How much unused target the retransmission budget keeps (see the module docs).
+const RETRANSMIT_WINDOW: Duration = Duration::from_millis(250);
+
+/// The retransmission budget always holds at least one packet this big, so that a low target
+/// does not rule retransmissions out altogether.
+const RETRANSMIT_MIN_BUDGET_BYTES: f64 = 1_500.0;
+
 struct Queued {
     packet: TaggedPacket,
     enqueued: Instant,
     bytes: usize,
+    /// For a retransmission: the media SSRC and the application number it repeats.
+    resends: Option<(u32, u16)>,
 }
 
 /// The cluster being sent.
@@ -112,6 +151,9 @@ pub struct ProbingPacer {
     last_publish: Option<Instant>,
     /// Whether the mailbox was told that media started (so it is locked once, not per packet).
     media_announced: bool,
+    /// Retransmission budget left, in bits, and when it was last refilled.
+    retransmit_budget: f64,
+    retransmit_refilled: Option<Instant>,
     stats: PacerStats,
     read_queue: VecDeque<TaggedPacket>,
     write_queue: VecDeque<TaggedPacket>,
@@ -138,6 +180,8 @@ impl ProbingPacer {
             last_now: None,
             last_publish: None,
             media_announced: false,
+            retransmit_budget: 0.0,
+            retransmit_refilled: None,
             stats: PacerStats::default(),
             read_queue: VecDeque::with_capacity(64),
             write_queue: VecDeque::with_capacity(queue_limit),
@@ -211,6 +255,73 @@ impl ProbingPacer {
         bytes
     }
 
+    /// Takes the oldest queued packet off the queue.
+    fn pop_queued(&mut self) -> Option<TaggedPacket> {
+        let q = self.queue.pop_front()?;
+        self.queued_bytes -= q.bytes;
+        self.stats.media_packets += 1;
+        if let Some((ssrc, seq)) = q.resends
+            && let Some(i) = self.stream_index(ssrc)
+        {
+            self.streams[i].retransmission_released(seq);
+        }
+        Some(q.packet)
+    }
+
+    /// For a retransmission on a bound stream: the stream's index and the application number
+    /// it repeats.
+    fn retransmission_of(&self, msg: &TaggedPacket) -> Option<(usize, u16)> {
+        let Packet::Rtp(rtp) = &msg.message.packet else {
+            return None;
+        };
+        let ssrc = rtp.header.ssrc;
+        if let Some(i) = self.stream_index(ssrc) {
+            if !msg.message.has(&Attribute::Retransmission) {
+                return None;
+            }
+            return retransmitted_seq(rtp, false).map(|seq| (i, seq));
+        }
+        let i = self.streams.iter().position(|s| s.rtx_ssrc == Some(ssrc))?;
+        retransmitted_seq(rtp, true).map(|seq| (i, seq))
+    }
+
+    /// Refills the retransmission budget to `now`: the target accrues, up to one window of it.
+    fn refill_retransmit_budget(&mut self, now: Instant) {
+        let rate = self.target.as_bps_f64();
+        let cap = (rate * RETRANSMIT_WINDOW.as_secs_f64()).max(RETRANSMIT_MIN_BUDGET_BYTES * 8.0);
+        let budget = match self.retransmit_refilled {
+            None => cap,
+            Some(t) => {
+                self.retransmit_budget + rate * now.saturating_duration_since(t).as_secs_f64()
+            }
+        };
+        self.retransmit_budget = budget.min(cap);
+        if self.retransmit_refilled.is_none_or(|t| now > t) {
+            self.retransmit_refilled = Some(now);
+        }
+    }
+
+    /// Whether a retransmission of `bytes` repeating `seq` on stream `i` may be queued at
+    /// `now`; charges the budget when it may.
+    fn admit_retransmission(&mut self, i: usize, seq: u16, bytes: usize, now: Instant) -> bool {
+        self.refill_retransmit_budget(now);
+        let bits = bytes as f64 * 8.0;
+        if !self.streams[i].retransmission_allowed(seq, now, self.config.min_retransmit_interval)
+            || self.retransmit_budget < bits
+        {
+            return false;
+        }
+        self.retransmit_budget -= bits;
+        self.streams[i].retransmission_queued(seq, now);
+        true
+    }
+
+    /// New media of `bytes` was queued at `now`: it takes its share of the budget first.
+    fn charge_media(&mut self, bytes: usize, now: Instant) {
+        self.refill_retransmit_budget(now);
+        self.retransmit_budget = (self.retransmit_budget - bytes as f64 * 8.0).max(0.0);
+    }
+
     /// Advances the media schedule by one packet of `bytes` sent at `now`.
     fn charge(&mut self, now: Instant, bytes: usize) {
         let rate = self.pacing_rate(now).bps().max(1);
@@ -228,10 +339,8 @@ impl ProbingPacer {
             return false;
         }
         let remaining = probe.info.min_bytes.bytes().saturating_sub(probe.bytes);
-        let bytes = if let Some(q) = self.queue.pop_front() {
-            self.queued_bytes -= q.bytes;
-            self.stats.media_packets += 1;
-            self.release(q.packet, now)
+        let bytes = if let Some(packet) = self.pop_queued() {
+            self.release(packet, now)
         } else {
             let size = (remaining as usize).clamp(MAX_FILLER / 2, MAX_FILLER + 32);
             let padding = self.pad_on.and_then(|i| self.streams[i].padding(size));
@@ -309,12 +418,10 @@ impl ProbingPacer {
             if self.queue.is_empty() || self.next_send.is_some_and(|t| now < t) {
                 break;
             }
-            let Some(q) = self.queue.pop_front() else {
+            let Some(packet) = self.pop_queued() else {
                 break;
             };
-            self.queued_bytes -= q.bytes;
-            self.stats.media_packets += 1;
-            let bytes = self.release(q.packet, now);
+            let bytes = self.release(packet, now);
             self.charge(now, bytes);
         }
     }
@@ -398,18 +505,29 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ProbingPacer {
             self.media_announced = true;
             self.mailbox.media_started(msg.now);
         }
+        let bytes = wire_size(rtp);
+        let now = msg.now;
         if self.queue.len() >= self.config.queue_limit {
             self.stats.dropped_packets += 1;
-            let now = msg.now;
             self.publish(now, true);
             return Ok(());
         }
-        let bytes = wire_size(rtp);
+        let resends = self.retransmission_of(&msg);
+        if let Some((i, seq)) = resends {
+            if !self.admit_retransmission(i, seq, bytes, now) {
+                self.stats.retransmissions_refused += 1;
+                return Ok(());
+            }
+            self.stats.retransmissions += 1;
+        } else {
+            self.charge_media(bytes, now);
+        }
         self.queued_bytes += bytes;
         self.queue.push_back(Queued {
-            enqueued: msg.now,
+            enqueued: now,
             packet: msg,
             bytes,
+            resends: resends.map(|(i, seq)| (self.streams[i].ssrc, seq)),
         });
         Ok(())
     }

@@ -30,4 +30,9 @@ pub struct PacerStats {
     pub clusters_skipped: u64,
     /// NACKs rewritten from wire to application sequence numbers.
     pub nacks_translated: u64,
+    /// Retransmissions (RTX or on the media SSRC) queued.
+    pub retransmissions: u64,
+    /// Retransmissions refused: the same packet was still queued or resent too recently, or
+    /// new media had left too little of the target (see the pacer's module docs).
+    pub retransmissions_refused: u64,
 }

@@ -14,6 +14,8 @@
 //! 4 padding bytes are stripped); the TWCC sender stamps it like any other packet. The largest
 //! padding packet is about 250 bytes, libwebrtc's size (`kMaxPaddingLength` = 224).
 
+use std::time::{Duration, Instant};
+
 use bytes::Bytes;
 use rtc::interceptor::StreamInfo;
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::{
@@ -43,7 +45,28 @@ pub struct PacedStream {
     last_timestamp: Option<u32>,
     /// An extension id the stream did not negotiate, for the filler.
     filler_id: u8,
+    /// Retransmissions accepted, direct-mapped by application sequence number.
+    resent: Box<[Resent]>,
 }
+
+/// What the pacer remembers of one retransmitted packet.
+#[derive(Debug, Clone, Copy, Default)]
+struct Resent {
+    /// Application sequence number.
+    seq: u16,
+    /// When a retransmission of it was last accepted into the queue, if ever.
+    accepted: Option<Instant>,
+    /// How many retransmissions of it were accepted.
+    count: u8,
+    /// Whether that retransmission is still queued.
+    pending: bool,
+}
+
+/// Retransmissions remembered per stream (the NACK responder's default history).
+pub const RESENT_SLOTS: usize = 1024;
+
+/// The spacing between retransmissions of one packet doubles at most this many times.
+const MAX_BACKOFF_DOUBLINGS: u32 = 4;
 
 impl PacedStream {
     pub fn new(info: &StreamInfo) -> Self {
@@ -60,6 +83,47 @@ impl PacedStream {
             payload_type: info.payload_type,
             last_timestamp: None,
             filler_id,
+            resent: vec![Resent::default(); RESENT_SLOTS].into_boxed_slice(),
+        }
+    }
+
+    /// Whether a retransmission of application number `seq` may be queued at `now`: not while
+    /// an earlier one is still queued, nor sooner than `min_interval` after the last one
+    /// accepted, doubled for each retransmission after the first (up to 16×), so that repeats
+    /// of old losses give way to first retransmissions of new ones.
+    pub fn retransmission_allowed(&self, seq: u16, now: Instant, min_interval: Duration) -> bool {
+        let r = &self.resent[usize::from(seq) % RESENT_SLOTS];
+        if r.seq != seq {
+            return true;
+        }
+        let Some(accepted) = r.accepted else {
+            return true;
+        };
+        let doublings = u32::from(r.count.saturating_sub(1)).min(MAX_BACKOFF_DOUBLINGS);
+        !r.pending && now.saturating_duration_since(accepted) >= min_interval * (1 << doublings)
+    }
+
+    /// A retransmission of `seq` entered the queue at `now`.
+    pub fn retransmission_queued(&mut self, seq: u16, now: Instant) {
+        let r = &mut self.resent[usize::from(seq) % RESENT_SLOTS];
+        let count = if r.seq == seq && r.accepted.is_some() {
+            r.count.saturating_add(1)
+        } else {
+            1
+        };
+        *r = Resent {
+            seq,
+            accepted: Some(now),
+            count,
+            pending: true,
+        };
+    }
+
+    /// A retransmission of `seq` left the queue.
+    pub fn retransmission_released(&mut self, seq: u16) {
+        let r = &mut self.resent[usize::from(seq) % RESENT_SLOTS];
+        if r.seq == seq {
+            r.pending = false;
         }
     }
 
@@ -131,6 +195,15 @@ impl PacedStream {
             nacks: nack_pairs_from_sequence_numbers(&sequences),
         })
     }
+}
+
+/// The application sequence number a retransmission repeats: an RTX packet's original
+/// sequence number (RFC 4588), a media-SSRC retransmission's own number.
+pub fn retransmitted_seq(packet: &rtp::Packet, rtx: bool) -> Option<u16> {
+    if !rtx {
+        return Some(packet.header.sequence_number);
+    }
+    (packet.payload.len() >= 2).then(|| u16::from_be_bytes([packet.payload[0], packet.payload[1]]))
 }
 
 /// Bytes a packet takes on the wire before SRTP.
