@@ -64,8 +64,15 @@ pub struct SendSideChain {
     pub feedback: CongestionFeedback,
     /// The estimator.
     pub estimator: SendSideConfig,
-    /// The pacer (its start rate and pacing factor are taken from `estimator`).
-    pub pacer: PacerConfig,
+    /// Our probing pacer (its start rate and pacing factor are taken from `estimator`), or
+    /// `None` for rtc's pacer, which paces at the target and cannot probe.
+    ///
+    /// Off by default: probing brings the target to capacity within a second, but until the
+    /// pacer also applies congestion-window pushback (holding media when too much is in flight),
+    /// an encoder that lags a sudden capacity drop overfills a short drop-tail queue. On the
+    /// 1.5 → 0.6 Mbit/s step with a 300 ms queue and an encoder lagging 0.5 s, the queue's p95
+    /// was 286 ms with probing against 33 ms without.
+    pub pacer: Option<PacerConfig>,
 }
 
 /// What [`configure_bwe`] puts in the chain. Start from [`BweChainConfig::send_side`] or
@@ -98,7 +105,7 @@ impl BweChainConfig {
             send_side: Some(SendSideChain {
                 feedback,
                 estimator: SendSideConfig::default(),
-                pacer: PacerConfig::default(),
+                pacer: None,
             }),
             remb_receiver: None,
             remb_sender: Some(RembSenderConfig {
@@ -109,6 +116,17 @@ impl BweChainConfig {
             rtcp_reports: true,
             abs_send_time: false,
         }
+    }
+
+    /// [`Self::send_side`] with our probing pacer in place of rtc's: start-up, raised-maximum
+    /// and ALR probe clusters filled with padding (see [`SendSideChain::pacer`] for why it is
+    /// not the default yet).
+    pub fn send_side_with_probing(feedback: CongestionFeedback) -> Self {
+        let mut config = Self::send_side(feedback);
+        if let Some(send_side) = &mut config.send_side {
+            send_side.pacer = Some(PacerConfig::default());
+        }
+        config
     }
 
     /// REMB both ways: generate it for what this endpoint receives; stamp abs-send-time on what
@@ -194,6 +212,16 @@ fn add_send_side(
     send_side: &SendSideChain,
     handle: &BweHandle,
 ) -> Result<Registry, ChainError> {
+    let Some(pacer_config) = &send_side.pacer else {
+        // rtc's helper: feedback, send history with our estimator, rtc's pacer.
+        let estimator = BweSendSide::new(send_side.estimator.clone()).with_handle(handle.clone());
+        return Ok(configure_congestion_control(
+            registry,
+            estimator,
+            send_side.feedback,
+            media_engine,
+        )?);
+    };
     let mailbox = ProbeMailbox::new();
     let estimator = BweSendSide::new(send_side.estimator.clone())
         .with_handle(handle.clone())
@@ -202,7 +230,7 @@ fn add_send_side(
         PacerConfig {
             start: send_side.estimator.start,
             pacing_factor: send_side.estimator.pacing_factor,
-            ..send_side.pacer.clone()
+            ..pacer_config.clone()
         },
         mailbox,
     )
@@ -359,7 +387,7 @@ mod tests {
                 ),
                 (2_000, "TwccSenderInterceptor".to_owned()),
                 (2_500, "RembSenderInterceptor".to_owned()),
-                (3_000, "ProbingPacer".to_owned()),
+                (3_000, "PacerInterceptor".to_owned()),
                 (4_000, "NackResponderInterceptor".to_owned()),
                 (7_000, "NackGeneratorInterceptor".to_owned()),
                 (8_000, "TwccReceiverInterceptor".to_owned()),
@@ -367,6 +395,28 @@ mod tests {
                 (11_000, "SenderReportInterceptor".to_owned()),
             ]
         );
+    }
+
+    /// With probing asked for, our pacer takes the pacer slot and nothing else changes.
+    #[test]
+    fn probing_preset_puts_our_pacer_in_the_pacer_slot() {
+        let mut engine = engine();
+        let (registry, _) = configure_bwe(
+            Registry::new(),
+            &mut engine,
+            BweChainConfig::send_side_with_probing(CongestionFeedback::Twcc),
+        )
+        .expect("configures");
+        let names = names(&registry);
+        assert!(
+            names.contains(&(3_000, "ProbingPacer".to_owned())),
+            "{names:?}"
+        );
+        assert!(
+            !names.iter().any(|(_, n)| n == "PacerInterceptor"),
+            "{names:?}"
+        );
+        assert_eq!(names.len(), 9, "{names:?}");
     }
 
     /// RFC 8888 replaces both TWCC parts; it needs no sequence-number stamping.

@@ -290,7 +290,7 @@ fn probes_bring_the_target_to_capacity_within_two_seconds() {
             start,
             ..SendSideConfig::default()
         },
-        pacer: PacerConfig::default(),
+        pacer: Some(PacerConfig::default()),
     });
     let (registry, handle) = configure_bwe(Registry::new(), &mut engine(), config).expect("chain");
     let (receiver, _) = configure_bwe(
