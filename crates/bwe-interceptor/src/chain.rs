@@ -24,14 +24,22 @@
 //! | 2 000 | `TwccSenderInterceptor` | send side, TWCC |
 //! | 2 200 | [`AbsSendTimeInterceptor`] | REMB |
 //! | 2 500 | [`RembSenderInterceptor`] (cap only with send side; loss control under REMB otherwise) | both |
-//! | 3 000 | `PacerInterceptor` | both |
+//! | 3 000 | [`ProbingPacer`] (send side) or rtc's `PacerInterceptor` (REMB only) | both |
 //! | 4 000 / 7 000 | NACK responder / generator | both |
 //! | 8 000 or 9 000 | TWCC receiver or RFC 8888 | send side |
 //! | 10 000 / 11 000 | receiver / sender reports | both |
 //! | 10 500 | [`RembInterceptor`] | REMB |
+//!
+//! The send-side part is what rtc's `configure_congestion_control` registers, with the
+//! [`ProbingPacer`] in place of rtc's pacer and a [`ProbeMailbox`] between it and the
+//! estimator. It is assembled here rather than by calling that helper and then replacing its
+//! pacer, because the registry announces every replacement with a warning.
 
 use bwe_core::send_side::SendSideConfig;
-use rtc::interceptor::{PacerBuilder, Registry, Slot};
+use rtc::interceptor::{
+    CongestionControlBuilder, PacerBuilder, Registry, Rfc8888Builder, Slot, TwccReceiverBuilder,
+    TwccSenderBuilder,
+};
 use rtc::peer_connection::configuration::interceptor_registry::{
     CongestionFeedback, configure_congestion_control, configure_nack, configure_rtcp_reports,
 };
@@ -42,6 +50,7 @@ use rtc::rtp_transceiver::rtp_sender::{
 
 use crate::error::ChainError;
 use crate::handle::BweHandle;
+use crate::pacer::{PACER_SLOT, PacerConfig, ProbeMailbox, ProbingPacer};
 use crate::remb::extension_id::ABS_SEND_TIME_URI;
 use crate::remb::receiver::{REMB_SLOT, RembConfig, RembInterceptor};
 use crate::remb::sender::{REMB_SENDER_SLOT, RembSenderConfig, RembSenderInterceptor};
@@ -55,6 +64,15 @@ pub struct SendSideChain {
     pub feedback: CongestionFeedback,
     /// The estimator.
     pub estimator: SendSideConfig,
+    /// Our probing pacer (its start rate and pacing factor are taken from `estimator`), or
+    /// `None` for rtc's pacer, which paces at the target and cannot probe.
+    ///
+    /// Off by default: probing brings the target to capacity within a second, but until the
+    /// pacer also applies congestion-window pushback (holding media when too much is in flight),
+    /// an encoder that lags a sudden capacity drop overfills a short drop-tail queue. On the
+    /// 1.5 → 0.6 Mbit/s step with a 300 ms queue and an encoder lagging 0.5 s, the queue's p95
+    /// was 286 ms with probing against 33 ms without.
+    pub pacer: Option<PacerConfig>,
 }
 
 /// What [`configure_bwe`] puts in the chain. Start from [`BweChainConfig::send_side`] or
@@ -87,6 +105,7 @@ impl BweChainConfig {
             send_side: Some(SendSideChain {
                 feedback,
                 estimator: SendSideConfig::default(),
+                pacer: None,
             }),
             remb_receiver: None,
             remb_sender: Some(RembSenderConfig {
@@ -97,6 +116,17 @@ impl BweChainConfig {
             rtcp_reports: true,
             abs_send_time: false,
         }
+    }
+
+    /// [`Self::send_side`] with our probing pacer in place of rtc's: start-up, raised-maximum
+    /// and ALR probe clusters filled with padding (see [`SendSideChain::pacer`] for why it is
+    /// not the default yet).
+    pub fn send_side_with_probing(feedback: CongestionFeedback) -> Self {
+        let mut config = Self::send_side(feedback);
+        if let Some(send_side) = &mut config.send_side {
+            send_side.pacer = Some(PacerConfig::default());
+        }
+        config
     }
 
     /// REMB both ways: generate it for what this endpoint receives; stamp abs-send-time on what
@@ -126,9 +156,7 @@ pub fn configure_bwe(
     let mut registry = registry;
 
     if let Some(send_side) = &config.send_side {
-        let estimator = BweSendSide::new(send_side.estimator.clone()).with_handle(handle.clone());
-        registry =
-            configure_congestion_control(registry, estimator, send_side.feedback, media_engine)?;
+        registry = add_send_side(registry, media_engine, send_side, &handle)?;
     }
 
     if config.remb_receiver.is_some() || config.abs_send_time {
@@ -170,6 +198,92 @@ pub fn configure_bwe(
         registry = configure_rtcp_reports(registry);
     }
     Ok((registry, handle))
+}
+
+/// The transport-wide CC header extension (draft-holmer-rmcat-transport-wide-cc-extensions-01).
+const TRANSPORT_CC_URI: &str =
+    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+
+/// rtc's `configure_congestion_control` with the probing pacer: negotiates the feedback, and
+/// adds the send history with our estimator, the pacer, and the feedback sender and receiver.
+fn add_send_side(
+    registry: Registry,
+    media_engine: &mut MediaEngine,
+    send_side: &SendSideChain,
+    handle: &BweHandle,
+) -> Result<Registry, ChainError> {
+    let Some(pacer_config) = &send_side.pacer else {
+        // rtc's helper: feedback, send history with our estimator, rtc's pacer.
+        let estimator = BweSendSide::new(send_side.estimator.clone()).with_handle(handle.clone());
+        return Ok(configure_congestion_control(
+            registry,
+            estimator,
+            send_side.feedback,
+            media_engine,
+        )?);
+    };
+    let mailbox = ProbeMailbox::new();
+    let estimator = BweSendSide::new(send_side.estimator.clone())
+        .with_handle(handle.clone())
+        .with_probe_mailbox(mailbox.clone());
+    let pacer = ProbingPacer::new(
+        PacerConfig {
+            start: send_side.estimator.start,
+            pacing_factor: send_side.estimator.pacing_factor,
+            ..pacer_config.clone()
+        },
+        mailbox,
+    )
+    .with_handle(handle.clone());
+    let (twcc, registry) = match send_side.feedback {
+        CongestionFeedback::Twcc => (true, registry),
+        CongestionFeedback::Rfc8888 => (false, registry),
+        // A format this crate does not know yet: rtc's helper registers it, then its pacer is
+        // replaced (which the registry logs).
+        other => {
+            let registry = configure_congestion_control(registry, estimator, other, media_engine)?;
+            return Ok(registry.with(PACER_SLOT, pacer));
+        }
+    };
+    for kind in [RtpCodecKind::Video, RtpCodecKind::Audio] {
+        if twcc {
+            media_engine.register_feedback(
+                RTCPFeedback {
+                    typ: "transport-cc".to_owned(),
+                    parameter: String::new(),
+                },
+                kind,
+            );
+            media_engine.register_header_extension(
+                RTCRtpHeaderExtensionCapability {
+                    uri: TRANSPORT_CC_URI.to_owned(),
+                },
+                kind,
+                None,
+            )?;
+        } else {
+            media_engine.register_feedback(
+                RTCPFeedback {
+                    typ: "ack".to_owned(),
+                    parameter: "ccfb".to_owned(),
+                },
+                kind,
+            );
+        }
+    }
+    let registry = registry
+        .with(
+            Slot::CongestionControl,
+            CongestionControlBuilder::new(estimator).build(),
+        )
+        .with(PACER_SLOT, pacer);
+    Ok(if twcc {
+        registry
+            .with(Slot::TwccSender, TwccSenderBuilder::new().build())
+            .with(Slot::TwccReceiver, TwccReceiverBuilder::new().build())
+    } else {
+        registry.with(Slot::Rfc8888, Rfc8888Builder::new().build())
+    })
 }
 
 /// [`configure_bwe`] with [`BweChainConfig::send_side`]: our estimator in place of
@@ -281,6 +395,28 @@ mod tests {
                 (11_000, "SenderReportInterceptor".to_owned()),
             ]
         );
+    }
+
+    /// With probing asked for, our pacer takes the pacer slot and nothing else changes.
+    #[test]
+    fn probing_preset_puts_our_pacer_in_the_pacer_slot() {
+        let mut engine = engine();
+        let (registry, _) = configure_bwe(
+            Registry::new(),
+            &mut engine,
+            BweChainConfig::send_side_with_probing(CongestionFeedback::Twcc),
+        )
+        .expect("configures");
+        let names = names(&registry);
+        assert!(
+            names.contains(&(3_000, "ProbingPacer".to_owned())),
+            "{names:?}"
+        );
+        assert!(
+            !names.iter().any(|(_, n)| n == "PacerInterceptor"),
+            "{names:?}"
+        );
+        assert_eq!(names.len(), 9, "{names:?}");
     }
 
     /// RFC 8888 replaces both TWCC parts; it needs no sequence-number stamping.

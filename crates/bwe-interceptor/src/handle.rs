@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use bwe_core::BandwidthUsage;
 use bwe_core::Bitrate;
 
+use crate::pacer::PacerStats;
 use crate::remb::receiver_stats::RembReceiverStats;
 use crate::remb::sender_stats::RembSenderStats;
 use crate::send_side::BweSendSideStats;
@@ -47,6 +48,8 @@ pub struct BweSnapshot {
     /// The REMB reader ([`RembSenderInterceptor`](crate::RembSenderInterceptor)), if one
     /// publishes here.
     pub remb_sender: Option<RembSenderStats>,
+    /// The probing pacer ([`ProbingPacer`](crate::ProbingPacer)), if one publishes here.
+    pub pacer: Option<PacerStats>,
 }
 
 impl BweSnapshot {

@@ -9,6 +9,8 @@
 //!   live stream, for peers and SFUs that only speak REMB.
 //! - [`RembSenderInterceptor`] — at a sender, reads REMB and receiver reports, runs the
 //!   loss-based controller under the REMB cap and hands the result to rtc's pacer.
+//! - [`ProbingPacer`] — paces media at 2.5 × the target and sends the send-side estimator's
+//!   probe clusters, padding them when media is short; a [`ProbeMailbox`] connects the two.
 //! - [`AbsSendTimeInterceptor`] — writes abs-send-time at release, which rtc never does, so a
 //!   webrtc-rs sender can be estimated by a REMB receiver.
 //! - [`configure_send_side_bwe`], [`configure_remb_bwe`], [`configure_bwe`] — one call for a
@@ -48,6 +50,7 @@ pub mod epoch;
 pub mod error;
 pub mod events;
 pub mod handle;
+pub mod pacer;
 pub mod remb;
 pub(crate) mod report_map;
 pub mod send_side;
@@ -58,6 +61,7 @@ pub use chain::{
 };
 pub use error::{ChainError, ConfigError};
 pub use handle::{BweHandle, BweSnapshot};
+pub use pacer::{PACER_SLOT, PacerConfig, PacerStats, ProbeMailbox, ProbingPacer};
 pub use remb::extension_id::{ABS_CAPTURE_TIME_URI, ABS_SEND_TIME_URI};
 pub use remb::receiver::{REMB_SLOT, RembConfig, RembInterceptor};
 pub use remb::receiver_stats::RembReceiverStats;

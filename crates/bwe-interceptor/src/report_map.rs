@@ -29,7 +29,7 @@
 
 use std::time::{Duration, Instant};
 
-use bwe_core::{DataSize, PacketResult, SentPacket, TimeDelta, Timestamp};
+use bwe_core::{DataSize, PacketResult, ProbeInfo, SentPacket, TimeDelta, Timestamp};
 use rtc::interceptor::PacketReport;
 
 use crate::epoch::Epoch;
@@ -91,16 +91,19 @@ impl ReportMapper {
         summary
     }
 
-    /// Converts one chunk (at most [`SCRATCH_CAPACITY`] reports) and returns the results.
+    /// Converts one chunk (at most [`SCRATCH_CAPACITY`] reports) and returns the results, each
+    /// tagged with the probe cluster `probe_of` says it belonged to.
     pub fn map_chunk(
         &mut self,
         epoch: &mut Epoch,
         now: Timestamp,
         chunk: &[PacketReport],
+        probe_of: &dyn Fn(&PacketReport) -> Option<ProbeInfo>,
     ) -> &[PacketResult] {
         self.scratch.clear();
         for report in chunk.iter().take(SCRATCH_CAPACITY) {
-            let sent = sent_packet(epoch, report);
+            let mut sent = sent_packet(epoch, report);
+            sent.probe = probe_of(report);
             let receive_time = match (report.arrived, report.arrival) {
                 (false, _) => None,
                 (true, Some(arrival)) => Some(arrival_time(now, report.is_twcc, arrival)),
@@ -206,7 +209,7 @@ mod tests {
             ),
         ];
         let mut mapper = ReportMapper::new();
-        let results = mapper.map_chunk(&mut epoch, now, &reports);
+        let results = mapper.map_chunk(&mut epoch, now, &reports, &|_| None);
         let a = results[0].receive_time.expect("arrived");
         let b = results[1].receive_time.expect("arrived");
         assert_eq!(b - a, TimeDelta::from_millis(100));
@@ -223,7 +226,7 @@ mod tests {
             report(42, base, None, true),
         ];
         let mut mapper = ReportMapper::new();
-        let results = mapper.map_chunk(&mut epoch, Timestamp::from_millis(90), &reports);
+        let results = mapper.map_chunk(&mut epoch, Timestamp::from_millis(90), &reports, &|_| None);
         assert_eq!(results.len(), 2);
         assert_eq!(results[0].sent.sequence, 41);
         assert_eq!(results[0].receive_time, Some(Timestamp::from_millis(64)));
@@ -244,7 +247,7 @@ mod tests {
         let mut mapper = ReportMapper::new();
         assert!(
             mapper
-                .map_chunk(&mut epoch, Timestamp::ZERO, &reports)
+                .map_chunk(&mut epoch, Timestamp::ZERO, &reports, &|_| None)
                 .is_empty()
         );
     }

@@ -15,11 +15,16 @@
 //!   `now − departure`, the round trip plus the remote's reporting delay (≤ one feedback interval,
 //!   100 ms for rtc's TWCC receiver). It only sets AIMD's response time and the loss controller's
 //!   decrease spacing, where an overestimate errs on the slow side.
-//! - **Probing.** rtc's pacer cannot send probe clusters or padding, so start-up and ALR probing
-//!   are not started (the estimator is never told the network is available). The target ramps at
-//!   AIMD speed until a probing pacer exists.
-//! - **Pacing rate.** rtc paces at the target itself ("no hidden headroom"), not at bwe-core's
-//!   `pacing_rate` (2.5 × target); `target_bitrate` returns the target, as the seam specifies.
+//! - **Probing.** The seam has no way to reach the pacer, so probing goes through a
+//!   [`ProbeMailbox`] shared with the [`ProbingPacer`](crate::ProbingPacer) (see
+//!   [`with_probe_mailbox`](BweSendSide::with_probe_mailbox); the chain helpers wire it). When
+//!   the pacer reports that media started, the estimator is told the network is available and
+//!   schedules its initial clusters; every cluster it asks for (after feedback, on timeouts) is
+//!   posted to the mailbox, and each report is looked up there by SSRC, wire sequence number and
+//!   departure to say which cluster the packet belonged to. Without a mailbox (rtc's own pacer
+//!   cannot send clusters) no probing is started and the target ramps at AIMD speed.
+//! - **Pacing rate.** `target_bitrate` returns the target, as the seam specifies; the probing
+//!   pacer multiplies it by its pacing factor (rtc's own pacer paces at the target itself).
 //!
 //! The adapter publishes its figures to a [`BweHandle`] and emits `tracing` events for every
 //! change of the detector, AIMD, the loss controller and the target (see [`crate::events`]).
@@ -33,6 +38,7 @@ use rtc::interceptor::{BandwidthEstimator, EstimatorStats, PacketReport};
 use crate::epoch::Epoch;
 use crate::events;
 use crate::handle::BweHandle;
+use crate::pacer::ProbeMailbox;
 use crate::report_map::{ReportMapper, SCRATCH_CAPACITY};
 
 /// The send-side figures a [`BweHandle`] carries.
@@ -60,6 +66,8 @@ pub struct BweSendSide {
     mapper: ReportMapper,
     handle: BweHandle,
     stats: BweSendSideStats,
+    mailbox: Option<ProbeMailbox>,
+    network_announced: bool,
 }
 
 impl Default for BweSendSide {
@@ -82,7 +90,31 @@ impl BweSendSide {
             mapper: ReportMapper::new(),
             handle: BweHandle::new(),
             stats,
+            mailbox: None,
+            network_announced: false,
         }
+    }
+
+    /// Probes through `mailbox`, shared with a [`ProbingPacer`](crate::ProbingPacer) in the same
+    /// chain (see the module docs).
+    pub fn with_probe_mailbox(mut self, mailbox: ProbeMailbox) -> Self {
+        self.mailbox = Some(mailbox);
+        self
+    }
+
+    /// Announces the network once media flows, and hands the clusters the estimator asks for to
+    /// the pacer (or drops them when there is none to send them).
+    fn exchange_probes(&mut self, now: Timestamp) {
+        let Some(mailbox) = &self.mailbox else {
+            while self.estimator.poll_probe().is_some() {}
+            return;
+        };
+        if !self.network_announced && mailbox.media_started_at().is_some() {
+            self.network_announced = true;
+            self.estimator.on_network_available(now);
+        }
+        let estimator = &mut self.estimator;
+        mailbox.post_clusters(|| estimator.poll_probe());
     }
 
     /// Publishes to `handle` instead (to share one handle across the components of a chain).
@@ -131,11 +163,22 @@ impl BandwidthEstimator for BweSendSide {
             self.estimator.on_sent(now_ts, &sent);
         }
         for chunk in reports.chunks(SCRATCH_CAPACITY) {
-            let results = self.mapper.map_chunk(&mut self.epoch, now_ts, chunk);
+            let results = match &self.mailbox {
+                Some(mailbox) => mailbox.with_lookup(|lookup| {
+                    let probe_of =
+                        |r: &PacketReport| lookup(r.ssrc, r.rtp_sequence_number, r.departure);
+                    self.mapper
+                        .map_chunk(&mut self.epoch, now_ts, chunk, &probe_of)
+                }),
+                None => self
+                    .mapper
+                    .map_chunk(&mut self.epoch, now_ts, chunk, &|_| None),
+            };
             if !results.is_empty() {
                 self.estimator.on_feedback(now_ts, results);
             }
         }
+        self.exchange_probes(now_ts);
 
         self.stats.feedback_batches += 1;
         self.stats.reports += reports.len() as u64;
@@ -152,10 +195,9 @@ impl BandwidthEstimator for BweSendSide {
 
     fn handle_timeout(&mut self, now: Instant) {
         let now_ts = self.epoch.timestamp(now);
+        self.exchange_probes(now_ts);
         self.estimator.handle_timeout(now_ts);
-        // No pacer in rtc 0.21 can send a cluster; never scheduled (see module docs), drained in
-        // case a configuration asks for them anyway.
-        while self.estimator.poll_probe().is_some() {}
+        self.exchange_probes(now_ts);
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

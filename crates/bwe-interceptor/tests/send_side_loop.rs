@@ -35,6 +35,8 @@ fn ours(feedback: CongestionFeedback, start: Bitrate) -> impl Interceptor {
             start,
             ..SendSideConfig::default()
         },
+        // rtc's pacer, the default chain.
+        pacer: None,
     });
     let (registry, _) = configure_bwe(Registry::new(), &mut engine(), config).expect("chain");
     registry.build()

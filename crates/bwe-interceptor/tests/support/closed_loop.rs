@@ -80,12 +80,33 @@ pub type Trace = Vec<(u64, f64, u128, u64)>;
 /// `max_queue`; the encoder starts at `start`. The stream negotiates abs-send-time under id 3 and
 /// TWCC under id 5.
 pub fn run(
+    sender: impl Interceptor,
+    receiver: impl Interceptor,
+    start: Bitrate,
+    seconds: u64,
+    capacity: impl Fn(u64) -> Bitrate,
+    max_queue: Duration,
+) -> Trace {
+    run_observed(
+        sender,
+        receiver,
+        start,
+        seconds,
+        capacity,
+        max_queue,
+        |_, _, _| {},
+    )
+}
+
+/// [`run`], calling `observe(ms, target kbit/s, bottleneck queue delay)` after every 1 ms step.
+pub fn run_observed(
     mut sender: impl Interceptor,
     mut receiver: impl Interceptor,
     start: Bitrate,
     seconds: u64,
     capacity: impl Fn(u64) -> Bitrate,
     max_queue: Duration,
+    mut observe: impl FnMut(u64, f64, Duration),
 ) -> Trace {
     let base = Instant::now();
     let stream = video_stream(SSRC, Some(3), Some(5));
@@ -155,6 +176,7 @@ pub fn run(
                 }
             }
         }
+        observe(ms, target_bps / 1_000.0, forward.queue_delay(now));
         if ms % 1_000 == 999 {
             trace.push((
                 ms / 1_000 + 1,

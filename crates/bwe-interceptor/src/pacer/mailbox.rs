@@ -1,0 +1,255 @@
+//! The channel between the estimator and the pacer.
+//!
+//! Both live in one chain, but in different interceptors: the estimator ([`crate::BweSendSide`])
+//! inside rtc's `CongestionControlInterceptor` at the wire end, the pacer application-ward of
+//! the TWCC sender. rtc's only way across is an attribute riding a packet, and nothing rides
+//! from the estimator to the pacer at the moment a probe is decided (a timeout), nor back from
+//! the pacer to the estimator (feedback names packets, not what the pacer meant by them). So the
+//! chain helper creates one [`ProbeMailbox`] and gives a clone to each; it carries
+//!
+//! - **pacer → estimator**: that media started flowing (the network is up: the initial probes
+//!   may go), and which packets belonged to which probe cluster, keyed by what both sides can
+//!   see: SSRC, wire sequence number and release instant (`PacketReport` carries all three);
+//! - **estimator → pacer**: the clusters to send.
+//!
+//! Why a mutex and not lock-free queues: each side takes the lock once per batch (a feedback
+//! message, a timeout that releases packets), never per report, and both run on the thread that
+//! drives the chain, so it is never contended; an atomic flag lets the pacer's `poll_timeout`
+//! check for news without locking. Everything inside is fixed-size: nothing allocates after
+//! construction.
+//!
+//! The attribution table is direct-mapped ([`ProbeMailbox::TABLE_SLOTS`] slots, indexed by SSRC
+//! and sequence number): a newer entry overwrites an older one in its slot. A cluster has tens of
+//! packets and its feedback comes back within a second, long before its slots are reused; an
+//! entry overwritten early only leaves that packet out of the probe result (the result
+//! estimator wants 80 % of a cluster). The release instant in the key means a stale entry never
+//! matches a later packet that wrapped onto the same sequence number.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use bwe_core::ProbeInfo;
+use bwe_core::probe::ProbeCluster;
+
+/// How many clusters may wait for the pacer.
+const CLUSTER_SLOTS: usize = 8;
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    ssrc: u32,
+    sequence: u16,
+    departure: Instant,
+    probe: ProbeInfo,
+}
+
+#[derive(Debug)]
+struct State {
+    media_started: Option<Instant>,
+    clusters: [Option<ProbeCluster>; CLUSTER_SLOTS],
+    cluster_head: usize,
+    cluster_len: usize,
+    clusters_dropped: u64,
+    table: Box<[Option<Entry>]>,
+}
+
+/// A clonable handle to the shared state; see the module docs.
+#[derive(Debug, Clone)]
+pub struct ProbeMailbox {
+    state: Arc<Mutex<State>>,
+    news: Arc<AtomicBool>,
+}
+
+impl Default for ProbeMailbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A poisoned lock only means a panic elsewhere; the state is plain data and stays usable.
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn slot(ssrc: u32, sequence: u16) -> usize {
+    (ssrc.rotate_left(7) ^ u32::from(sequence)) as usize % ProbeMailbox::TABLE_SLOTS
+}
+
+impl ProbeMailbox {
+    /// Attribution entries kept.
+    pub const TABLE_SLOTS: usize = 1024;
+
+    /// An empty mailbox; give clones to the estimator and the pacer.
+    pub fn new() -> Self {
+        Self {
+            state: Arc::new(Mutex::new(State {
+                media_started: None,
+                clusters: [None; CLUSTER_SLOTS],
+                cluster_head: 0,
+                cluster_len: 0,
+                clusters_dropped: 0,
+                table: vec![None; Self::TABLE_SLOTS].into_boxed_slice(),
+            })),
+            news: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Pacer: media is flowing since `at` (kept from the first call).
+    pub fn media_started(&self, at: Instant) {
+        let mut state = lock(&self.state);
+        if state.media_started.is_none() {
+            state.media_started = Some(at);
+        }
+    }
+
+    /// Estimator: when media started, if it has.
+    pub fn media_started_at(&self) -> Option<Instant> {
+        lock(&self.state).media_started
+    }
+
+    /// Estimator: queues clusters for the pacer. When full the oldest waiting cluster is dropped
+    /// (it reflects an older estimate).
+    pub fn post_clusters(&self, mut next: impl FnMut() -> Option<ProbeCluster>) {
+        let mut state = lock(&self.state);
+        let mut posted = false;
+        while let Some(cluster) = next() {
+            if state.cluster_len == CLUSTER_SLOTS {
+                state.cluster_head = (state.cluster_head + 1) % CLUSTER_SLOTS;
+                state.cluster_len -= 1;
+                state.clusters_dropped += 1;
+            }
+            let at = (state.cluster_head + state.cluster_len) % CLUSTER_SLOTS;
+            state.clusters[at] = Some(cluster);
+            state.cluster_len += 1;
+            posted = true;
+        }
+        if posted {
+            self.news.store(true, Ordering::Release);
+        }
+    }
+
+    /// Pacer: whether a cluster may be waiting, without locking.
+    pub fn has_news(&self) -> bool {
+        self.news.load(Ordering::Acquire)
+    }
+
+    /// Pacer: the oldest waiting cluster.
+    pub fn take_cluster(&self) -> Option<ProbeCluster> {
+        let mut state = lock(&self.state);
+        if state.cluster_len == 0 {
+            self.news.store(false, Ordering::Release);
+            return None;
+        }
+        let head = state.cluster_head;
+        let cluster = state.clusters[head].take();
+        state.cluster_head = (head + 1) % CLUSTER_SLOTS;
+        state.cluster_len -= 1;
+        if state.cluster_len == 0 {
+            self.news.store(false, Ordering::Release);
+        }
+        cluster
+    }
+
+    /// Clusters dropped because the pacer did not collect them in time.
+    pub fn clusters_dropped(&self) -> u64 {
+        lock(&self.state).clusters_dropped
+    }
+
+    /// Pacer: the packet `(ssrc, sequence)` released at `departure` belongs to `probe`'s cluster.
+    pub fn record(&self, ssrc: u32, sequence: u16, departure: Instant, probe: ProbeInfo) {
+        lock(&self.state).table[slot(ssrc, sequence)] = Some(Entry {
+            ssrc,
+            sequence,
+            departure,
+            probe,
+        });
+    }
+
+    /// Estimator: runs `f` with a lookup from `(ssrc, wire sequence, release instant)` to the
+    /// packet's cluster, holding the lock once for the whole batch.
+    pub fn with_lookup<R>(
+        &self,
+        f: impl FnOnce(&dyn Fn(u32, u16, Instant) -> Option<ProbeInfo>) -> R,
+    ) -> R {
+        let state = lock(&self.state);
+        let lookup = |ssrc: u32, sequence: u16, departure: Instant| {
+            state.table[slot(ssrc, sequence)]
+                .filter(|e| e.ssrc == ssrc && e.sequence == sequence && e.departure == departure)
+                .map(|e| e.probe)
+        };
+        f(&lookup)
+    }
+
+    /// [`with_lookup`](Self::with_lookup) for one packet.
+    pub fn probe_of(&self, ssrc: u32, sequence: u16, departure: Instant) -> Option<ProbeInfo> {
+        self.with_lookup(|lookup| lookup(ssrc, sequence, departure))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bwe_core::{Bitrate, DataSize, TimeDelta, Timestamp};
+    use std::time::Duration;
+
+    fn cluster(id: u32) -> ProbeCluster {
+        ProbeCluster {
+            id,
+            target: Bitrate::from_kbps(900),
+            min_probes: 5,
+            min_bytes: DataSize::from_bytes(1_687),
+            duration: TimeDelta::from_millis(15),
+            created_at: Timestamp::ZERO,
+        }
+    }
+
+    fn info(id: u32) -> ProbeInfo {
+        ProbeInfo {
+            cluster_id: id,
+            min_probes: 5,
+            min_bytes: DataSize::from_bytes(1_687),
+        }
+    }
+
+    /// Clusters reach the pacer in order, and a pacer that never collects cannot grow the queue.
+    #[test]
+    fn clusters_arrive_in_order_and_the_queue_is_bounded() {
+        let mailbox = ProbeMailbox::new();
+        assert!(!mailbox.has_news());
+        let mut ids = 1..=20;
+        mailbox.post_clusters(|| ids.next().map(cluster));
+        assert!(mailbox.has_news());
+        let got: Vec<u32> = std::iter::from_fn(|| mailbox.take_cluster())
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(got, (13..=20).collect::<Vec<_>>());
+        assert_eq!(mailbox.clusters_dropped(), 12);
+        assert!(!mailbox.has_news());
+    }
+
+    /// Only the exact packet (SSRC, sequence and release instant) is attributed to a cluster.
+    #[test]
+    fn attribution_needs_ssrc_sequence_and_departure() {
+        let mailbox = ProbeMailbox::new();
+        let t = Instant::now();
+        mailbox.record(7, 100, t, info(1));
+        assert_eq!(mailbox.probe_of(7, 100, t), Some(info(1)));
+        assert_eq!(mailbox.probe_of(8, 100, t), None);
+        assert_eq!(mailbox.probe_of(7, 101, t), None);
+        assert_eq!(
+            mailbox.probe_of(7, 100, t + Duration::from_millis(1)),
+            None,
+            "a later packet that wrapped onto the same number is not the probe"
+        );
+    }
+
+    /// Media start is remembered from the first report.
+    #[test]
+    fn media_start_is_the_first_instant_reported() {
+        let mailbox = ProbeMailbox::new();
+        let t = Instant::now();
+        mailbox.media_started(t);
+        mailbox.media_started(t + Duration::from_secs(1));
+        assert_eq!(mailbox.media_started_at(), Some(t));
+    }
+}

@@ -1,0 +1,295 @@
+//! One local stream as the pacer sees it: its renumbering, what a padding packet on it looks
+//! like, and the translations renumbering calls for (NACKs in, RTX original sequence numbers
+//! out).
+//!
+//! # Padding packets
+//!
+//! RFC 3550 padding-only packets on the media SSRC: the P bit set, no payload, the stream's
+//! payload type and the timestamp of its newest media packet (as libwebrtc does), and the next
+//! wire sequence number ([`SequenceMap`]). rtc-rtp 0.21 derives the padding length from the
+//! payload length (1–4 bytes; 4 for an empty payload) and offers no way to ask for more, so the
+//! packet is brought to size with a *filler header extension* instead: one RFC 8285 two-byte
+//! element of up to [`MAX_FILLER`] zero bytes under an id the stream did not negotiate, which
+//! receivers must ignore. A receiver parses the packet as padding-only (empty payload after the
+//! 4 padding bytes are stripped); the TWCC sender stamps it like any other packet. The largest
+//! padding packet is about 250 bytes, libwebrtc's size (`kMaxPaddingLength` = 224).
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rtc::interceptor::StreamInfo;
+use rtc::rtcp::transport_feedbacks::transport_layer_nack::{
+    TransportLayerNack, nack_pairs_from_sequence_numbers,
+};
+use rtc::rtp;
+use rtc::shared::marshal::MarshalSize;
+
+use super::sequence_map::SequenceMap;
+
+/// Largest filler extension element, in bytes.
+pub const MAX_FILLER: usize = 224;
+
+/// The two-byte header-extension profile (RFC 8285 §4.3).
+const TWO_BYTE_PROFILE: u16 = 0x1000;
+
+static FILLER: [u8; MAX_FILLER] = [0; MAX_FILLER];
+
+/// A bound local stream.
+#[derive(Debug)]
+pub struct PacedStream {
+    pub ssrc: u32,
+    pub rtx_ssrc: Option<u32>,
+    pub map: SequenceMap,
+    payload_type: u8,
+    /// The newest media packet's timestamp, once one was sent.
+    last_timestamp: Option<u32>,
+    /// An extension id the stream did not negotiate, for the filler.
+    filler_id: u8,
+    /// Retransmissions accepted, direct-mapped by application sequence number.
+    resent: Box<[Resent]>,
+}
+
+/// What the pacer remembers of one retransmitted packet.
+#[derive(Debug, Clone, Copy, Default)]
+struct Resent {
+    /// Application sequence number.
+    seq: u16,
+    /// When a retransmission of it was last accepted into the queue, if ever.
+    accepted: Option<Instant>,
+    /// How many retransmissions of it were accepted.
+    count: u8,
+    /// Whether that retransmission is still queued.
+    pending: bool,
+}
+
+/// Retransmissions remembered per stream (the NACK responder's default history).
+pub const RESENT_SLOTS: usize = 1024;
+
+/// The spacing between retransmissions of one packet doubles at most this many times.
+const MAX_BACKOFF_DOUBLINGS: u32 = 4;
+
+impl PacedStream {
+    pub fn new(info: &StreamInfo) -> Self {
+        let negotiated = |id: u8| {
+            info.rtp_header_extensions
+                .iter()
+                .any(|e| e.id == u16::from(id))
+        };
+        let filler_id = (15..=255u8).rev().find(|id| !negotiated(*id)).unwrap_or(15);
+        Self {
+            ssrc: info.ssrc,
+            rtx_ssrc: info.ssrc_rtx,
+            map: SequenceMap::new(),
+            payload_type: info.payload_type,
+            last_timestamp: None,
+            filler_id,
+            resent: vec![Resent::default(); RESENT_SLOTS].into_boxed_slice(),
+        }
+    }
+
+    /// Whether a retransmission of application number `seq` may be queued at `now`: not while
+    /// an earlier one is still queued, nor sooner than `min_interval` after the last one
+    /// accepted, doubled for each retransmission after the first (up to 16×), so that repeats
+    /// of old losses give way to first retransmissions of new ones.
+    pub fn retransmission_allowed(&self, seq: u16, now: Instant, min_interval: Duration) -> bool {
+        let r = &self.resent[usize::from(seq) % RESENT_SLOTS];
+        if r.seq != seq {
+            return true;
+        }
+        let Some(accepted) = r.accepted else {
+            return true;
+        };
+        let doublings = u32::from(r.count.saturating_sub(1)).min(MAX_BACKOFF_DOUBLINGS);
+        !r.pending && now.saturating_duration_since(accepted) >= min_interval * (1 << doublings)
+    }
+
+    /// A retransmission of `seq` entered the queue at `now`.
+    pub fn retransmission_queued(&mut self, seq: u16, now: Instant) {
+        let r = &mut self.resent[usize::from(seq) % RESENT_SLOTS];
+        let count = if r.seq == seq && r.accepted.is_some() {
+            r.count.saturating_add(1)
+        } else {
+            1
+        };
+        *r = Resent {
+            seq,
+            accepted: Some(now),
+            count,
+            pending: true,
+        };
+    }
+
+    /// A retransmission of `seq` left the queue.
+    pub fn retransmission_released(&mut self, seq: u16) {
+        let r = &mut self.resent[usize::from(seq) % RESENT_SLOTS];
+        if r.seq == seq {
+            r.pending = false;
+        }
+    }
+
+    /// Renumbers a media packet (first transmission or retransmission) on this stream.
+    pub fn on_media(&mut self, packet: &mut rtp::Packet) {
+        let seq = packet.header.sequence_number;
+        let newest = self.map.is_newest(seq);
+        packet.header.sequence_number = self.map.on_media(seq);
+        if newest {
+            self.last_timestamp = Some(packet.header.timestamp);
+        }
+    }
+
+    /// Rewrites the original sequence number an RTX packet carries to the one the media packet
+    /// left with. Allocates a new payload, but only on retransmissions after padding was sent.
+    pub fn on_rtx(&self, packet: &mut rtp::Packet) {
+        if !self.map.is_renumbered() || packet.payload.len() < 2 {
+            return;
+        }
+        let osn = u16::from_be_bytes([packet.payload[0], packet.payload[1]]);
+        let wire = self.map.to_wire(osn);
+        if wire == osn {
+            return;
+        }
+        let mut payload = packet.payload.to_vec();
+        payload[..2].copy_from_slice(&wire.to_be_bytes());
+        packet.payload = payload.into();
+    }
+
+    /// A padding-only packet of about `size` bytes (before the TWCC extension is added), or
+    /// `None` before this stream has sent media.
+    pub fn padding(&mut self, size: usize) -> Option<rtp::Packet> {
+        let timestamp = self.last_timestamp?;
+        let sequence_number = self.map.take_padding()?;
+        let mut header = rtp::header::Header {
+            version: 2,
+            padding: true,
+            payload_type: self.payload_type,
+            sequence_number,
+            timestamp,
+            ssrc: self.ssrc,
+            ..Default::default()
+        };
+        // 12 header + 4 extension header + 2 element header + 4 padding.
+        let filler = size.saturating_sub(22).clamp(1, MAX_FILLER);
+        header.extension = true;
+        header.extension_profile = TWO_BYTE_PROFILE;
+        // Cannot fail: the profile is two-byte, the id non-zero and the element ≤ 255 bytes.
+        let _ = header.set_extension(self.filler_id, Bytes::from_static(&FILLER[..filler]));
+        Some(rtp::Packet {
+            header,
+            payload: Bytes::new(),
+        })
+    }
+
+    /// A NACK naming wire numbers, rewritten to the application numbers the NACK responder
+    /// keeps; padding packets are left out (never retransmitted). `None` when nothing changes.
+    pub fn translate_nack(&self, nack: &TransportLayerNack) -> Option<TransportLayerNack> {
+        if !self.map.is_renumbered() {
+            return None;
+        }
+        let mut sequences = Vec::new();
+        for pair in &nack.nacks {
+            sequences.extend(pair.into_iter().filter_map(|s| self.map.app_seq_of(s)));
+        }
+        Some(TransportLayerNack {
+            sender_ssrc: nack.sender_ssrc,
+            media_ssrc: nack.media_ssrc,
+            nacks: nack_pairs_from_sequence_numbers(&sequences),
+        })
+    }
+}
+
+/// The application sequence number a retransmission repeats: an RTX packet's original
+/// sequence number (RFC 4588), a media-SSRC retransmission's own number.
+pub fn retransmitted_seq(packet: &rtp::Packet, rtx: bool) -> Option<u16> {
+    if !rtx {
+        return Some(packet.header.sequence_number);
+    }
+    (packet.payload.len() >= 2).then(|| u16::from_be_bytes([packet.payload[0], packet.payload[1]]))
+}
+
+/// Bytes a packet takes on the wire before SRTP.
+pub fn wire_size(packet: &rtp::Packet) -> usize {
+    packet.marshal_size()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtc::rtcp::transport_feedbacks::transport_layer_nack::NackPair;
+    use rtc::shared::marshal::{Marshal, Unmarshal};
+
+    fn info() -> StreamInfo {
+        StreamInfo {
+            ssrc: 9,
+            payload_type: 96,
+            ssrc_rtx: Some(10),
+            ..StreamInfo::default()
+        }
+    }
+
+    fn media(seq: u16) -> rtp::Packet {
+        rtp::Packet {
+            header: rtp::header::Header {
+                version: 2,
+                payload_type: 96,
+                sequence_number: seq,
+                timestamp: 3_000 * u32::from(seq),
+                ssrc: 9,
+                ..Default::default()
+            },
+            payload: vec![1u8; 100].into(),
+        }
+    }
+
+    /// What a receiver parses must be a padding-only packet of the size asked for, in sequence.
+    #[test]
+    fn padding_parses_as_padding_only_with_the_next_sequence_number() {
+        let mut stream = PacedStream::new(&info());
+        assert!(stream.padding(200).is_none(), "no media sent yet");
+        let mut m = media(41);
+        stream.on_media(&mut m);
+        let pad = stream.padding(200).expect("after media");
+        let bytes = pad.marshal().expect("marshals");
+        assert!((196..=204).contains(&bytes.len()), "{}", bytes.len());
+        let parsed = rtp::Packet::unmarshal(&mut &bytes[..]).expect("parses");
+        assert!(parsed.header.padding);
+        assert!(parsed.payload.is_empty(), "padding only");
+        assert_eq!(parsed.header.sequence_number, 42);
+        assert_eq!(parsed.header.timestamp, 3_000 * 41);
+        let mut next = media(42);
+        stream.on_media(&mut next);
+        assert_eq!(next.header.sequence_number, 43);
+        let big = stream.padding(5_000).expect("after media");
+        assert!(wire_size(&big) <= 256, "{}", wire_size(&big));
+    }
+
+    /// After padding, NACKs and RTX original sequence numbers are translated both ways.
+    #[test]
+    fn nacks_and_rtx_follow_the_renumbering() {
+        let mut stream = PacedStream::new(&info());
+        stream.on_media(&mut media(1));
+        let nack = TransportLayerNack {
+            sender_ssrc: 1,
+            media_ssrc: 9,
+            nacks: vec![NackPair::new(2)],
+        };
+        assert!(stream.translate_nack(&nack).is_none(), "nothing renumbered");
+        stream.padding(100).expect("after media");
+        stream.on_media(&mut media(2));
+        let nack = TransportLayerNack {
+            nacks: nack_pairs_from_sequence_numbers(&[1, 2, 3]),
+            ..nack
+        };
+        let out = stream.translate_nack(&nack).expect("renumbered");
+        let seqs: Vec<u16> = out.nacks.iter().flat_map(|p| p.packet_list()).collect();
+        assert_eq!(seqs, vec![1, 2], "wire 2 is padding, wire 3 is media 2");
+        let mut rtx = rtp::Packet {
+            header: rtp::header::Header {
+                ssrc: 10,
+                ..Default::default()
+            },
+            payload: vec![0, 2, 0xAA].into(),
+        };
+        stream.on_rtx(&mut rtx);
+        assert_eq!(&rtx.payload[..], &[0, 3, 0xAA]);
+    }
+}
