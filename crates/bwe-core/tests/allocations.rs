@@ -4,48 +4,14 @@
 //! wraps the system allocator; each path is warmed up, then driven for many more packets while
 //! counting.
 
-// A global allocator cannot be written without `unsafe`; this one only forwards to `System`.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
+use alloc_counter::{CountingAllocator, allocations};
 use bwe_core::receive_side::{PacketArrival, ReceiveSideConfig, ReceiveSideEstimator};
 use bwe_core::rtp_ext::AbsSendTime;
 use bwe_core::send_side::{SendSideConfig, SendSideEstimator};
 use bwe_core::{DataSize, PacketResult, ProbeInfo, SentPacket, TimeDelta, Timestamp};
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: every method forwards to `System` unchanged; the counter is a const-initialised
-// thread-local `Cell`, which itself never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: forwarded with the caller's arguments.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 /// Drives the receive side with a 1 Mbps stream on two SSRCs that alternates between a free and
 /// a congested path, so every stage (grouping, filter, detector, AIMD, stream table) runs.

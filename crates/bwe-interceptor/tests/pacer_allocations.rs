@@ -7,13 +7,9 @@
 //! probe mailbox while counting. Padding packets are not on this path: each one allocates its
 //! header-extension list (rtc-rtp keeps extensions in a `Vec`).
 
-// A global allocator cannot be written without `unsafe`; this one only forwards to `System`.
-#![allow(unsafe_code)]
-
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use alloc_counter::{CountingAllocator, allocations};
 use std::time::{Duration, Instant};
 
 use bwe_core::{DataSize, ProbeInfo};
@@ -28,37 +24,8 @@ use rtc::shared::TransportContext;
 
 use support::video_stream;
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: every method forwards to `System` unchanged; the counter is a const-initialised
-// thread-local `Cell`, which itself never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: forwarded with the caller's arguments.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 const SSRC: u32 = 0x5EED;
 

@@ -1,42 +1,13 @@
 //! The hot path allocates nothing once queues have grown to their working size.
 
-// A counting global allocator needs `unsafe impl GlobalAlloc`; it only forwards to `System`.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
-
+use alloc_counter::{CountingAllocator, allocations};
 use vnet_sim::{
     JitterConfig, JitterDistribution, Link, LinkConfig, LossModel, Packet, QueueLimit, Rate,
     RateSchedule, SimDuration, SimTime,
 };
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged; the caller upholds `GlobalAlloc::alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout, as the caller guarantees.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged; the caller upholds `GlobalAlloc::realloc`'s contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 /// Sends `n` packets from `*now` on, one every `gap`, draining as it goes.
 fn pump(link: &mut Link<u64>, now: &mut SimTime, n: u64, gap: SimDuration) {
@@ -82,9 +53,9 @@ fn a_warmed_up_link_allocates_nothing_per_packet() {
         let mut link = Link::new(&config, 3).expect("valid config");
         let mut now = SimTime::ZERO;
         pump(&mut link, &mut now, 200_000, gap);
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = allocations();
         pump(&mut link, &mut now, 200_000, gap);
-        let after = ALLOCATIONS.load(Ordering::Relaxed);
+        let after = allocations();
         assert_eq!(after - before, 0, "reorder: {reorder}");
         assert!(
             link.stats().dropped_queue_full.packets > 0,
