@@ -1,0 +1,348 @@
+//! Scenario files: `scenarios/*.toml` → [`Scenario`], with every error located as
+//! `file:line:col: what is wrong`.
+//!
+//! Parsing is strict (`deny_unknown_fields`): a misspelt key is an error at that key, not a
+//! silently ignored default. Values that parse but make no sense (a capacity step out of order, a
+//! check whose minimum exceeds its maximum) are checked after parsing against the spans `toml`
+//! keeps, so they are located too.
+
+use std::ops::Range;
+use std::path::Path;
+
+use bwe_e2e::{CallSpec, Estimator};
+use serde::Deserialize;
+use toml::Spanned;
+use vnet_sim::{LinkConfig, LossModel, QueueLimit, Rate, RateSchedule, SimDuration};
+
+/// A scenario file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Short name; the output folder is `target/scenarios/<name>/`.
+    pub name: String,
+    /// One line for `scenario list`.
+    #[serde(default)]
+    pub description: String,
+    /// The simulation seed.
+    pub seed: u64,
+    /// Length of the media phase, in seconds.
+    pub duration_s: Spanned<u64>,
+    /// `ours-send-side` (default), `ours-remb` or `rtc-gcc`.
+    #[serde(default)]
+    pub estimator: EstimatorName,
+    /// The sender → receiver path.
+    pub forward: LinkSpec,
+    /// The receiver → sender path; by default uncongested with the forward delay.
+    #[serde(default)]
+    pub backward: Option<LinkSpec>,
+    /// Two-sided bounds on metrics.
+    #[serde(default, rename = "check")]
+    pub checks: Vec<Spanned<CheckSpec>>,
+}
+
+/// Which estimator the sender runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EstimatorName {
+    /// Our send-side estimator, TWCC feedback.
+    #[default]
+    OursSendSide,
+    /// Our REMB path.
+    OursRemb,
+    /// webrtc-rs 0.21's `rtc::interceptor::Gcc`.
+    RtcGcc,
+}
+
+impl EstimatorName {
+    /// The harness's estimator.
+    pub fn estimator(self) -> Estimator {
+        match self {
+            Self::OursSendSide => Estimator::OursSendSide,
+            Self::OursRemb => Estimator::OursRemb,
+            Self::RtcGcc => Estimator::RtcGcc,
+        }
+    }
+
+    /// Parses the command-line spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ours-send-side" => Some(Self::OursSendSide),
+            "ours-remb" => Some(Self::OursRemb),
+            "rtc-gcc" => Some(Self::RtcGcc),
+            _ => None,
+        }
+    }
+}
+
+/// One direction of the path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// One-way propagation delay in ms.
+    pub delay_ms: u64,
+    /// Drop-tail queue length in ms at the current capacity; none means unlimited.
+    #[serde(default)]
+    pub queue_ms: Option<u64>,
+    /// Random (Bernoulli) loss probability.
+    #[serde(default)]
+    pub loss: Option<Spanned<f64>>,
+    /// Capacity steps from the start of media; none means unlimited.
+    #[serde(default)]
+    pub capacity: Option<Spanned<Vec<Step>>>,
+}
+
+/// From `at_s` on, the capacity is `kbps`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Seconds from the start of media.
+    pub at_s: u64,
+    /// Capacity in kbit/s.
+    pub kbps: u64,
+}
+
+/// A metric that a check bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricName {
+    /// Goodput over capacity.
+    Utilisation,
+    /// Median queuing delay, ms.
+    QueueP50Ms,
+    /// 95th-percentile queuing delay, ms.
+    QueueP95Ms,
+    /// Fraction of packets lost on the forward link.
+    Loss,
+    /// Mean target, kbit/s.
+    TargetKbps,
+    /// Mean goodput, kbit/s.
+    GoodputKbps,
+}
+
+/// `min ≤ metric ≤ max` over `[from_s, to_s)` of the media phase (the whole run by default).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    /// What is bounded.
+    pub metric: MetricName,
+    /// Lower bound (inclusive).
+    pub min: f64,
+    /// Upper bound (inclusive).
+    pub max: f64,
+    /// Window start, seconds.
+    #[serde(default)]
+    pub from_s: Option<u64>,
+    /// Window end, seconds.
+    #[serde(default)]
+    pub to_s: Option<u64>,
+}
+
+/// A validated scenario, ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Name.
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// The call to run.
+    pub call: CallSpec,
+    /// The checks.
+    pub checks: Vec<CheckSpec>,
+}
+
+/// Reads and validates a scenario file; the error is `file:line:col: message`.
+pub fn load(path: &Path) -> Result<Scenario, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    parse(&path.display().to_string(), &text)
+}
+
+/// Parses and validates scenario text; `origin` names it in errors.
+pub fn parse(origin: &str, text: &str) -> Result<Scenario, String> {
+    let at = |span: Option<Range<usize>>, message: &str| {
+        let (line, col) = span.map_or((1, 1), |s| line_col(text, s.start));
+        format!("{origin}:{line}:{col}: {message}")
+    };
+    let file: ScenarioFile = toml::from_str(text).map_err(|e| at(e.span(), e.message()))?;
+
+    let duration = *file.duration_s.get_ref();
+    if duration == 0 || duration > 3_600 {
+        return Err(at(
+            Some(file.duration_s.span()),
+            "duration_s must be between 1 and 3600",
+        ));
+    }
+    let forward = link(&file.forward, &at)?;
+    let backward = match &file.backward {
+        Some(spec) => link(spec, &at)?,
+        None => LinkConfig {
+            delay: forward.delay,
+            ..LinkConfig::default()
+        },
+    };
+    let mut checks = Vec::with_capacity(file.checks.len());
+    for check in &file.checks {
+        let c = *check.get_ref();
+        let window_ok = match (c.from_s, c.to_s) {
+            (Some(from), Some(to)) => from < to,
+            _ => true,
+        };
+        if !(c.min.is_finite() && c.max.is_finite() && c.min <= c.max) {
+            return Err(at(
+                Some(check.span()),
+                "a check needs finite bounds with min <= max",
+            ));
+        }
+        if !window_ok || c.to_s.is_some_and(|to| to > duration) {
+            return Err(at(
+                Some(check.span()),
+                "a check's window must satisfy from_s < to_s <= duration_s",
+            ));
+        }
+        checks.push(c);
+    }
+    let mut call = CallSpec::new(file.seed, file.estimator.estimator(), forward);
+    call.backward = backward;
+    call.duration = SimDuration::from_secs(duration);
+    Ok(Scenario {
+        name: file.name,
+        description: file.description,
+        call,
+        checks,
+    })
+}
+
+fn link(
+    spec: &LinkSpec,
+    at: &impl Fn(Option<Range<usize>>, &str) -> String,
+) -> Result<LinkConfig, String> {
+    let capacity = match &spec.capacity {
+        None => RateSchedule::Unlimited,
+        Some(steps) => {
+            let list = steps.get_ref();
+            let ordered = list.windows(2).all(|w| w[0].at_s < w[1].at_s);
+            if list.is_empty() || list[0].at_s != 0 || !ordered || list.iter().any(|s| s.kbps == 0)
+            {
+                return Err(at(
+                    Some(steps.span()),
+                    "capacity needs steps with at_s starting at 0 and strictly increasing, and \
+                     kbps > 0",
+                ));
+            }
+            RateSchedule::steps(
+                Rate::from_kbps(list[0].kbps),
+                list[1..]
+                    .iter()
+                    .map(|s| (SimDuration::from_secs(s.at_s), Rate::from_kbps(s.kbps))),
+            )
+        }
+    };
+    let loss = match &spec.loss {
+        None => LossModel::None,
+        Some(p) => {
+            let v = *p.get_ref();
+            if !(0.0..1.0).contains(&v) {
+                return Err(at(Some(p.span()), "loss must be in [0, 1)"));
+            }
+            if v == 0.0 {
+                LossModel::None
+            } else {
+                LossModel::Bernoulli { probability: v }
+            }
+        }
+    };
+    Ok(LinkConfig {
+        capacity,
+        queue: spec.queue_ms.map_or(QueueLimit::Unlimited, |ms| {
+            QueueLimit::Time(SimDuration::from_millis(ms))
+        }),
+        delay: SimDuration::from_millis(spec.delay_ms),
+        loss,
+        ..LinkConfig::default()
+    })
+}
+
+/// 1-based line and column (in characters) of byte offset `at`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "t"
+seed = 3
+duration_s = 20
+
+[forward]
+delay_ms = 50
+queue_ms = 300
+capacity = [ { at_s = 0, kbps = 1000 }, { at_s = 10, kbps = 500 } ]
+
+[[check]]
+metric = "queue_p95_ms"
+min = 0
+max = 50
+"#;
+
+    /// A well-formed file becomes a call with its schedule, delay, queue and checks.
+    #[test]
+    fn a_good_file_becomes_a_call() {
+        let s = parse("good.toml", GOOD).expect("valid");
+        assert_eq!(s.call.duration, SimDuration::from_secs(20));
+        assert_eq!(s.call.forward.delay, SimDuration::from_millis(50));
+        assert_eq!(
+            s.call
+                .forward
+                .capacity
+                .nominal_rate_at(SimDuration::from_secs(12)),
+            Some(Rate::from_kbps(500))
+        );
+        assert_eq!(s.checks.len(), 1);
+        assert_eq!(s.call.backward.delay, SimDuration::from_millis(50));
+    }
+
+    /// A misspelt key is reported at its line and column, not ignored.
+    #[test]
+    fn an_unknown_key_is_located() {
+        let bad = GOOD.replace("queue_ms = 300", "queue_msec = 300");
+        let err = parse("bad.toml", &bad).expect_err("unknown key");
+        assert!(err.starts_with("bad.toml:8:1: "), "{err}");
+        assert!(err.contains("queue_msec"), "{err}");
+    }
+
+    /// A type error points at the value.
+    #[test]
+    fn a_wrong_type_is_located() {
+        let bad = GOOD.replace("seed = 3", "seed = \"three\"");
+        let err = parse("bad.toml", &bad).expect_err("wrong type");
+        assert!(err.starts_with("bad.toml:3:8: "), "{err}");
+    }
+
+    /// Values that parse but make no sense are located at the offending entry.
+    #[test]
+    fn semantic_errors_are_located() {
+        let bad = GOOD.replace("at_s = 10", "at_s = 0");
+        let err = parse("bad.toml", &bad).expect_err("steps out of order");
+        assert!(err.starts_with("bad.toml:9:12: capacity"), "{err}");
+        let bad = GOOD.replace("max = 50", "max = -1");
+        let err = parse("bad.toml", &bad).expect_err("min > max");
+        assert!(err.starts_with("bad.toml:11:1: a check"), "{err}");
+        let bad = GOOD.replace("duration_s = 20", "duration_s = 0");
+        let err = parse("bad.toml", &bad).expect_err("zero duration");
+        assert!(err.starts_with("bad.toml:4:14: duration_s"), "{err}");
+    }
+
+    /// Line and column count characters, starting at 1.
+    #[test]
+    fn line_col_is_one_based() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("é\nx", 3), (2, 1));
+    }
+}

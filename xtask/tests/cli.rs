@@ -1,0 +1,90 @@
+//! The command line's contract: bad input is exit 2 with a located message and no output
+//! written; an unknown scenario or option is exit 2 too.
+
+use std::process::Command;
+
+fn xtask(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .output()
+        .expect("the xtask binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("xtask-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A scenario file with a misspelt key is refused with `file:line:col`, exit 2, and nothing is
+/// written to the output folder.
+#[test]
+fn a_bad_scenario_file_is_exit_2_with_a_located_error_and_no_output() {
+    let dir = temp_dir("bad");
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "name = \"x\"\nseed = 1\nduration_s = 10\n[forward]\ndelay_ms = 50\nqueue_msec = 3\n",
+    )
+    .expect("write");
+    let out = dir.join("out");
+    let (code, stdout, stderr) = xtask(&[
+        "scenario",
+        "run",
+        file.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 2, "stderr: {stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "{}:6:1: unknown field `queue_msec`",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(!out.exists(), "no partial output");
+}
+
+/// A good file listed before a bad one does not run either: validation comes first.
+#[test]
+fn nothing_runs_when_any_file_is_bad() {
+    let dir = temp_dir("mixed");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "name = \"x\"\nseed = \"one\"\n").expect("write");
+    let (code, stdout, stderr) = xtask(&[
+        "scenario",
+        "run",
+        "rfc8867-5.1",
+        bad.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 2, "stderr: {stderr}");
+    assert!(stderr.contains("bad.toml:2:8: "), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
+/// Unknown names and options are bad input, not failures of a run.
+#[test]
+fn unknown_scenarios_and_estimators_are_exit_2() {
+    assert_eq!(xtask(&["scenario", "run", "no-such-scenario"]).0, 2);
+    assert_eq!(
+        xtask(&["scenario", "run", "rfc8867-5.1", "--estimator", "bogus"]).0,
+        2
+    );
+    assert_eq!(xtask(&["scenario", "frobnicate"]).0, 2);
+}
+
+/// The shipped scenarios all parse, and `list` names them.
+#[test]
+fn list_names_every_shipped_scenario() {
+    let (code, stdout, stderr) = xtask(&["scenario", "list"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("rfc8867-5.1"), "{stdout}");
+}
