@@ -774,3 +774,48 @@ fn a_full_window_holds_probes_until_it_reopens() {
     let stats = handle.snapshot().pacer.expect("published");
     assert_eq!(stats.clusters_sent, 1, "{stats:?}");
 }
+
+/// Encoder pushback: each feedback that finds the window (with the pacer's backlog) over 1.5×
+/// full scales the encoder target by 0.9; once feedback finds it nearly empty the push is off.
+#[test]
+fn a_full_window_pushes_the_encoder_target_back() {
+    let (mut chain, mailbox, handle) = pacer_alone(PacerConfig::default());
+    let base = Instant::now();
+    mailbox.feedback(None, Some(Duration::from_millis(100)));
+    for seq in 0..100u16 {
+        chain.handle_write(media(base, seq)).expect("write");
+    }
+    // The first feedback already finds the 100-packet backlog.
+    let first = window_run(&mut chain, base, 400);
+    for i in 0..5u64 {
+        mailbox.feedback(None, Some(Duration::from_millis(100)));
+        window_run(&mut chain, base + Duration::from_millis(400 + 20 * i), 20);
+    }
+    let pushed = handle
+        .snapshot()
+        .pacer
+        .and_then(|p| p.pushback_target)
+        .expect("pushed back");
+    // 300 kbit/s × 0.9⁶.
+    assert_eq!(pushed, Bitrate::from_kbps(300).mul_f64(0.9f64.powi(6)));
+
+    // Everything resolved and the backlog gone: no push.
+    let mut last = first.last().expect("sent").0;
+    let mut at = base + Duration::from_millis(500);
+    while handle
+        .snapshot()
+        .pacer
+        .is_some_and(|p| p.queued_packets > 0)
+    {
+        mailbox.feedback(Some(last), Some(Duration::from_millis(100)));
+        if let Some(p) = window_run(&mut chain, at, 100).last() {
+            last = p.0;
+        }
+        at += Duration::from_millis(100);
+        assert!(at < base + Duration::from_secs(10), "the backlog drains");
+    }
+    mailbox.feedback(Some(last), Some(Duration::from_millis(100)));
+    window_run(&mut chain, at, 10);
+    let stats = handle.snapshot().pacer.expect("published");
+    assert_eq!(stats.pushback_target, None, "{stats:?}");
+}

@@ -29,6 +29,15 @@
 //! has left for 500 ms (libwebrtc's `kCongestedPacketInterval` keep-alive), and its feedback
 //! resolves everything before it. Until the estimator knows an RTT there is no window.
 //!
+//! The encoder is pushed back as well (libwebrtc's `CongestionWindowPushbackController`): on
+//! each feedback the fill ratio, (bytes in flight + bytes queued here) / window, scales a
+//! pushback ratio by 0.9 above 1.5, by 0.95 above 1, by 1.05 (up to 1) below that, and resets it
+//! to 1 below 0.1; the queued bytes count as libwebrtc's `AddPacingToCongestionWindowPushback`
+//! trial has it, so a backlog held by the window keeps the encoder down until it has drained.
+//! The target × the ratio, never pushed below 30 kbit/s (`kDefaultMinPushbackTargetBitrateBps`)
+//! unless the target is, is published as [`PacerStats::pushback_target`] and lowers the
+//! handle's target, which is what the application encodes at.
+//!
 //! # Queue policy
 //!
 //! The queue holds at most [`PacerConfig::queue_limit`] packets, allocated once. Two rules keep
@@ -136,6 +145,9 @@ const RETRANSMIT_MIN_BUDGET_BYTES: f64 = 1_500.0;
 /// The smallest congestion window (libwebrtc `kMinCwndBytes`, two full-size packets).
 const MIN_CONGESTION_WINDOW_BYTES: u64 = 3_000;
 
+/// The pushback never takes the encoder target below this (unless the target itself is).
+const MIN_PUSHBACK_TARGET: Bitrate = Bitrate::from_kbps(30);
+
 /// While the window is full, one queued packet leaves if nothing has for this long (libwebrtc
 /// `kCongestedPacketInterval`).
 const KEEPALIVE_INTERVAL: Duration = Duration::from_millis(500);
@@ -193,6 +205,8 @@ pub struct ProbingPacer {
     full_accounted: Option<Instant>,
     /// When an RTP packet last left.
     last_release: Option<Instant>,
+    /// The encoder pushback ratio (1: none).
+    pushback_ratio: f64,
 }
 
 impl ProbingPacer {
@@ -227,6 +241,7 @@ impl ProbingPacer {
             full_since: None,
             full_accounted: None,
             last_release: None,
+            pushback_ratio: 1.0,
         }
     }
 
@@ -318,11 +333,44 @@ impl ProbingPacer {
             .is_some_and(|w| self.in_flight >= w.bytes())
     }
 
-    /// Reads the in-flight count and RTT from the mailbox.
-    fn refresh_flight(&mut self) {
+    /// Reads the in-flight count and RTT from the mailbox; on news of feedback, updates the
+    /// pushback and publishes it if it changed.
+    fn refresh_flight(&mut self, now: Instant) {
+        let feedback = self.mailbox.has_feedback_news();
         let (in_flight, rtt) = self.mailbox.in_flight();
         self.in_flight = in_flight;
         self.rtt = rtt;
+        if feedback && self.update_pushback() {
+            self.publish(now, true);
+        }
+    }
+
+    /// Scales the pushback ratio by how full the window is; returns whether the pushed-back
+    /// target changed.
+    fn update_pushback(&mut self) -> bool {
+        let Some(window) = self.congestion_window() else {
+            return false;
+        };
+        let fill = (self.in_flight + self.queued_bytes as u64) as f64 / window.bytes() as f64;
+        self.pushback_ratio = if fill > 1.5 {
+            self.pushback_ratio * 0.9
+        } else if fill > 1.0 {
+            self.pushback_ratio * 0.95
+        } else if fill < 0.1 {
+            1.0
+        } else {
+            (self.pushback_ratio * 1.05).min(1.0)
+        };
+        let before = self.stats.pushback_target;
+        self.stats.pushback_target = (self.pushback_ratio < 1.0).then(|| {
+            let pushed = self.target.mul_f64(self.pushback_ratio);
+            if pushed < MIN_PUSHBACK_TARGET {
+                self.target.min(MIN_PUSHBACK_TARGET)
+            } else {
+                pushed
+            }
+        });
+        self.stats.pushback_target != before
     }
 
     /// Hands the batch released at `now` to the mailbox.
@@ -504,7 +552,7 @@ impl ProbingPacer {
 
     /// Releases everything due at `now`.
     fn process(&mut self, now: Instant) {
-        self.refresh_flight();
+        self.refresh_flight(now);
         self.process_unwindowed(now);
         self.report_released(now);
         self.note_window(now);
@@ -617,7 +665,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ProbingPacer {
             self.translate_nacks(packets);
         }
         if self.mailbox.has_feedback_news() {
-            self.refresh_flight();
+            self.refresh_flight(msg.now);
             self.note_window(msg.now);
         }
         self.read_queue.push_back(msg);

@@ -49,4 +49,8 @@ pub struct PacerStats {
     pub keepalive_packets: u64,
     /// Probe clusters abandoned part-way because the window became full.
     pub clusters_interrupted: u64,
+    /// The encoder target pushed back because the window is filling: the target × the pushback
+    /// ratio (see the pacer's module docs); `None` while the ratio is 1. The handle's target is
+    /// the lower of this and the estimator's.
+    pub pushback_target: Option<Bitrate>,
 }
