@@ -42,6 +42,9 @@ const GCC_MAX: Bitrate = Bitrate::from_mbps(30);
 pub enum Estimator {
     /// Our send-side estimator with TWCC feedback (`configure_send_side_bwe`).
     OursSendSide,
+    /// The same with our probing pacer in place of rtc's (`send_side_with_probing`): probe
+    /// clusters, and the congestion window.
+    OursSendSideProbing,
     /// Our REMB path both ways (`configure_remb_bwe`): REMB from the receiver, loss control
     /// under it at the sender, a pacer enforcing the result.
     OursRemb,
@@ -54,6 +57,7 @@ impl Estimator {
     pub fn name(self) -> &'static str {
         match self {
             Self::OursSendSide => "ours (send side)",
+            Self::OursSendSideProbing => "ours (probing)",
             Self::OursRemb => "ours (REMB)",
             Self::RtcGcc => "rtc::Gcc",
         }
@@ -117,11 +121,13 @@ impl Endpoint {
             register_rtx_codec(&mut media_engine, VP8_PAYLOAD_TYPE, RTX_PAYLOAD_TYPE)?;
         }
         let (registry, target): (Registry, Arc<dyn TargetSource>) = match estimator {
-            Estimator::OursSendSide | Estimator::OursRemb => {
-                let mut config = if estimator == Estimator::OursSendSide {
-                    BweChainConfig::send_side(CongestionFeedback::Twcc)
-                } else {
-                    BweChainConfig::remb()
+            Estimator::OursSendSide | Estimator::OursSendSideProbing | Estimator::OursRemb => {
+                let mut config = match estimator {
+                    Estimator::OursSendSide => BweChainConfig::send_side(CongestionFeedback::Twcc),
+                    Estimator::OursSendSideProbing => {
+                        BweChainConfig::send_side_with_probing(CongestionFeedback::Twcc)
+                    }
+                    _ => BweChainConfig::remb(),
                 };
                 config.nack = nack != Nack::Off;
                 let (registry, handle) = configure_bwe(Registry::new(), &mut media_engine, config)?;

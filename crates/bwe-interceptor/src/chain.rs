@@ -67,11 +67,11 @@ pub struct SendSideChain {
     /// Our probing pacer (its start rate and pacing factor are taken from `estimator`), or
     /// `None` for rtc's pacer, which paces at the target and cannot probe.
     ///
-    /// Off by default: probing brings the target to capacity within a second, but until the
-    /// pacer also applies congestion-window pushback (holding media when too much is in flight),
-    /// an encoder that lags a sudden capacity drop overfills a short drop-tail queue. On the
-    /// 1.5 → 0.6 Mbit/s step with a 300 ms queue and an encoder lagging 0.5 s, the queue's p95
-    /// was 286 ms with probing against 33 ms without.
+    /// Off by default: probing brings the target to capacity within a second, and an encoder
+    /// that lags a sudden capacity drop then overfills a short drop-tail queue. The pacer's
+    /// congestion window and encoder pushback do not prevent it: on the 1.5 → 0.6 Mbit/s step
+    /// with a 300 ms queue and an encoder lagging 0.5 s, the queue's p95 was 265 ms with probing
+    /// (286 ms before the window) against 33 ms without (see `docs/algorithm.md`, Pacer).
     pub pacer: Option<PacerConfig>,
 }
 

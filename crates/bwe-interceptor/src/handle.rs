@@ -39,7 +39,8 @@ pub struct BweSnapshot {
     /// Bumped on every published change of a decision; 0 before the first.
     pub version: u64,
     /// The rate the application should encode at: the send-side target (or, on a REMB-only
-    /// sender, the loss-based target under REMB), capped by the latest REMB received.
+    /// sender, the loss-based target under REMB), lowered by the probing pacer's
+    /// congestion-window pushback, capped by the latest REMB received.
     pub target: Option<Bitrate>,
     /// The send-side estimator ([`BweSendSide`](crate::BweSendSide)), if one publishes here.
     pub send_side: Option<BweSendSideStats>,
@@ -60,6 +61,10 @@ impl BweSnapshot {
             .send_side
             .and_then(|s| s.core.target)
             .or_else(|| self.remb_sender.and_then(|s| s.loss_target));
+        let base = match (base, self.pacer.and_then(|p| p.pushback_target)) {
+            (Some(base), Some(pushback)) => Some(base.min(pushback)),
+            (base, _) => base,
+        };
         match (base, cap) {
             (Some(base), Some(cap)) => Some(base.min(cap)),
             (base, cap) => base.or(cap),

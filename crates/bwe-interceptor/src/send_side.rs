@@ -23,6 +23,9 @@
 //!   posted to the mailbox, and each report is looked up there by SSRC, wire sequence number and
 //!   departure to say which cluster the packet belonged to. Without a mailbox (rtc's own pacer
 //!   cannot send clusters) no probing is started and the target ramps at AIMD speed.
+//! - **Data in flight.** With a mailbox, each feedback batch resolves, for the pacer's
+//!   congestion window, every byte released up to the newest departure it reports, and passes
+//!   on the round-trip time (see [`ProbeMailbox`]).
 //! - **Pacing rate.** `target_bitrate` returns the target, as the seam specifies; the probing
 //!   pacer multiplies it by its pacing factor (rtc's own pacer paces at the target itself).
 //!
@@ -177,6 +180,11 @@ impl BandwidthEstimator for BweSendSide {
             if !results.is_empty() {
                 self.estimator.on_feedback(now_ts, results);
             }
+        }
+        if let Some(mailbox) = &self.mailbox {
+            let through = reports.iter().map(|r| r.departure).max();
+            let rtt = self.estimator.stats().rtt.and_then(|r| r.try_into().ok());
+            mailbox.feedback(through, rtt);
         }
         self.exchange_probes(now_ts);
 

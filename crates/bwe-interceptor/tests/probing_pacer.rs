@@ -639,3 +639,183 @@ fn repeated_nacks_under_sustained_loss_keep_the_wire_near_the_target() {
     let missed: Vec<_> = nacked.iter().filter(|s| !repaired.contains(s)).collect();
     assert!(missed.is_empty(), "never retransmitted: {missed:?}");
 }
+
+/// Writes `n` media packets at `t0` and returns how many leave each millisecond over `ms`.
+fn window_run(chain: &mut impl Interceptor, from: Instant, ms: u64) -> Vec<(Instant, usize)> {
+    let mut out = Vec::new();
+    for i in 0..ms {
+        let now = from + Duration::from_millis(i);
+        drive(chain, now);
+        out.extend(
+            parse(&drain_wire(chain))
+                .into_iter()
+                .map(|(at, _, _, bytes)| (at, bytes)),
+        );
+    }
+    out
+}
+
+/// The congestion window, (RTT + 350 ms) × target: media stops once that much is in flight,
+/// and feedback resolving what left lets it resume.
+#[test]
+fn congestion_window_holds_media_until_feedback_resolves_it() {
+    let (mut chain, mailbox, handle) = pacer_alone(PacerConfig::default());
+    let base = Instant::now();
+    // What the estimator leaves after its first feedback: nothing resolved yet, a 100 ms RTT.
+    mailbox.feedback(None, Some(Duration::from_millis(100)));
+    for seq in 0..100u16 {
+        chain.handle_write(media(base, seq)).expect("write");
+    }
+    let first = window_run(&mut chain, base, 1_000);
+    let stats = handle.snapshot().pacer.expect("published");
+    let window = stats.congestion_window.expect("an RTT sizes the window");
+    // 0.45 s × 300 kbit/s.
+    assert_eq!(window, DataSize::from_bytes(16_875));
+    let sent: usize = first.iter().map(|p| p.1).sum();
+    println!(
+        "{} packets ({sent} bytes) against a {} byte window; full {} times for {:?}",
+        first.len(),
+        window.bytes(),
+        stats.congestion_window_full_count,
+        stats.congestion_window_full_time
+    );
+    // Up to the window and one packet over it, plus the keep-alives of the held second.
+    let keepalives = stats.keepalive_packets as usize;
+    assert!((1..=2).contains(&keepalives), "{keepalives} keep-alives");
+    let windowed = sent - keepalives * first[0].1;
+    assert!(
+        windowed as u64 >= window.bytes() && (windowed as u64) < window.bytes() + 1_300,
+        "{windowed} bytes left before the window held"
+    );
+    assert_eq!(stats.in_flight, DataSize::from_bytes(sent as u64));
+    assert_eq!(stats.congestion_window_full_count, 1);
+    // Counted up to the last publication (the keep-alive's timeout, 500 ms after the window
+    // filled).
+    assert!(stats.congestion_window_full_time >= TimeDelta::from_millis(450));
+    assert_eq!(stats.queued_packets as usize, 100 - first.len());
+
+    // Feedback reports everything that left: the window opens and media flows at once.
+    let (last_departure, _) = *first.last().expect("sent");
+    let at = base + Duration::from_millis(1_000);
+    mailbox.feedback(Some(last_departure), Some(Duration::from_millis(100)));
+    let second = window_run(&mut chain, at, 100);
+    assert!(
+        second.first().is_some_and(|p| p.0 == at),
+        "resumes as soon as the feedback is in"
+    );
+    // Paced at 750 kbit/s: a 1 212-byte packet every 13 ms, after the 5 ms burst allowance.
+    assert!(
+        (8..=10).contains(&second.len()),
+        "{} packets after feedback",
+        second.len()
+    );
+}
+
+/// Feedback that never comes cannot stall the pacer: with the window full, one queued packet
+/// leaves every 500 ms (libwebrtc's keep-alive), and its feedback, when it comes, reopens it.
+#[test]
+fn a_full_window_without_feedback_still_lets_a_packet_through_every_half_second() {
+    let (mut chain, mailbox, handle) = pacer_alone(PacerConfig {
+        start: Bitrate::from_kbps(50),
+        ..PacerConfig::default()
+    });
+    let base = Instant::now();
+    mailbox.feedback(None, Some(Duration::from_millis(50)));
+    for seq in 0..40u16 {
+        chain.handle_write(media(base, seq)).expect("write");
+    }
+    let out = window_run(&mut chain, base, 3_000);
+    let stats = handle.snapshot().pacer.expect("published");
+    // 0.4 s × 50 kbit/s is below the 3 000-byte floor.
+    assert_eq!(stats.congestion_window, Some(DataSize::from_bytes(3_000)));
+    let gaps: Vec<Duration> = out.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    println!("{} packets, gaps {gaps:?}", out.len());
+    // Three packets fill the window, then one every 500 ms: 2.5 s of keep-alives.
+    assert_eq!(out.len(), 3 + 5, "{gaps:?}");
+    assert_eq!(stats.keepalive_packets, 5);
+    assert!(
+        gaps[2..]
+            .iter()
+            .all(|g| *g >= Duration::from_millis(500) && *g <= Duration::from_millis(501)),
+        "{gaps:?}"
+    );
+    assert!(
+        chain.poll_timeout().is_some(),
+        "a queue behind a full window keeps a timer"
+    );
+}
+
+/// No cluster starts while the window is full; it waits in the mailbox and goes once feedback
+/// reopens the window.
+#[test]
+fn a_full_window_holds_probes_until_it_reopens() {
+    let (mut chain, mailbox, handle) = pacer_alone(PacerConfig::default());
+    let base = Instant::now();
+    mailbox.feedback(None, Some(Duration::from_millis(100)));
+    for seq in 0..30u16 {
+        chain.handle_write(media(base, seq)).expect("write");
+    }
+    let first = window_run(&mut chain, base, 300);
+    let mut clusters = std::iter::once(ProbeCluster {
+        id: 1,
+        target: Bitrate::from_kbps(900),
+        min_probes: 5,
+        min_bytes: DataSize::from_bytes(1_687),
+        duration: TimeDelta::from_millis(15),
+        created_at: Timestamp::ZERO,
+    });
+    mailbox.post_clusters(|| clusters.next());
+    let held = window_run(&mut chain, base + Duration::from_millis(300), 100);
+    assert!(held.is_empty(), "{} packets left a full window", held.len());
+    assert_eq!(handle.snapshot().pacer.expect("published").clusters_sent, 0);
+    let (last, _) = *first.last().expect("sent");
+    mailbox.feedback(Some(last), Some(Duration::from_millis(100)));
+    window_run(&mut chain, base + Duration::from_millis(400), 200);
+    let stats = handle.snapshot().pacer.expect("published");
+    assert_eq!(stats.clusters_sent, 1, "{stats:?}");
+}
+
+/// Encoder pushback: each feedback that finds the window (with the pacer's backlog) over 1.5×
+/// full scales the encoder target by 0.9; once feedback finds it nearly empty the push is off.
+#[test]
+fn a_full_window_pushes_the_encoder_target_back() {
+    let (mut chain, mailbox, handle) = pacer_alone(PacerConfig::default());
+    let base = Instant::now();
+    mailbox.feedback(None, Some(Duration::from_millis(100)));
+    for seq in 0..100u16 {
+        chain.handle_write(media(base, seq)).expect("write");
+    }
+    // The first feedback already finds the 100-packet backlog.
+    let first = window_run(&mut chain, base, 400);
+    for i in 0..5u64 {
+        mailbox.feedback(None, Some(Duration::from_millis(100)));
+        window_run(&mut chain, base + Duration::from_millis(400 + 20 * i), 20);
+    }
+    let pushed = handle
+        .snapshot()
+        .pacer
+        .and_then(|p| p.pushback_target)
+        .expect("pushed back");
+    // 300 kbit/s × 0.9⁶.
+    assert_eq!(pushed, Bitrate::from_kbps(300).mul_f64(0.9f64.powi(6)));
+
+    // Everything resolved and the backlog gone: no push.
+    let mut last = first.last().expect("sent").0;
+    let mut at = base + Duration::from_millis(500);
+    while handle
+        .snapshot()
+        .pacer
+        .is_some_and(|p| p.queued_packets > 0)
+    {
+        mailbox.feedback(Some(last), Some(Duration::from_millis(100)));
+        if let Some(p) = window_run(&mut chain, at, 100).last() {
+            last = p.0;
+        }
+        at += Duration::from_millis(100);
+        assert!(at < base + Duration::from_secs(10), "the backlog drains");
+    }
+    mailbox.feedback(Some(last), Some(Duration::from_millis(100)));
+    window_run(&mut chain, at, 10);
+    let stats = handle.snapshot().pacer.expect("published");
+    assert_eq!(stats.pushback_target, None, "{stats:?}");
+}

@@ -10,7 +10,15 @@
 //! - **pacer → estimator**: that media started flowing (the network is up: the initial probes
 //!   may go), and which packets belonged to which probe cluster, keyed by what both sides can
 //!   see: SSRC, wire sequence number and release instant (`PacketReport` carries all three);
-//! - **estimator → pacer**: the clusters to send.
+//! - **estimator → pacer**: the clusters to send;
+//! - **both ways, for the congestion window**: the bytes in flight. The pacer adds what it
+//!   releases, batched per release instant (merged within [`ProbeMailbox::FLIGHT_MERGE`]);
+//!   the estimator, after each feedback batch, resolves everything released up to the newest
+//!   departure the batch reports (TWCC and RFC 8888 report every packet of their range, arrived
+//!   or lost, so anything released before that departure is accounted for; packets that never
+//!   get a report, like RTX, which rtc does not number, are resolved with them) and leaves the
+//!   round-trip time it knows. The record is a ring of [`ProbeMailbox::FLIGHT_SLOTS`] batches;
+//!   when it is full the oldest batch counts as resolved.
 //!
 //! Why a mutex and not lock-free queues: each side takes the lock once per batch (a feedback
 //! message, a timeout that releases packets), never per report, and both run on the thread that
@@ -27,7 +35,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bwe_core::ProbeInfo;
 use bwe_core::probe::ProbeCluster;
@@ -51,6 +59,51 @@ struct State {
     cluster_len: usize,
     clusters_dropped: u64,
     table: Box<[Option<Entry>]>,
+    flight: Flight,
+}
+
+/// Released bytes not yet resolved by feedback: a ring of `(release instant, bytes)` batches.
+#[derive(Debug)]
+struct Flight {
+    batches: Box<[(Instant, u64)]>,
+    head: usize,
+    len: usize,
+    bytes: u64,
+    rtt: Option<Duration>,
+}
+
+impl Flight {
+    fn push(&mut self, at: Instant, bytes: u64) {
+        self.bytes += bytes;
+        let cap = self.batches.len();
+        if self.len > 0 {
+            let last = (self.head + self.len - 1) % cap;
+            let (t, b) = &mut self.batches[last];
+            if at.saturating_duration_since(*t) < ProbeMailbox::FLIGHT_MERGE {
+                *t = (*t).max(at);
+                *b += bytes;
+                return;
+            }
+        }
+        if self.len == cap {
+            self.pop();
+        }
+        self.batches[(self.head + self.len) % cap] = (at, bytes);
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        let (_, b) = self.batches[self.head];
+        self.bytes = self.bytes.saturating_sub(b);
+        self.head = (self.head + 1) % self.batches.len();
+        self.len -= 1;
+    }
+
+    fn resolve_through(&mut self, through: Instant) {
+        while self.len > 0 && self.batches[self.head].0 <= through {
+            self.pop();
+        }
+    }
 }
 
 /// A clonable handle to the shared state; see the module docs.
@@ -58,6 +111,7 @@ struct State {
 pub struct ProbeMailbox {
     state: Arc<Mutex<State>>,
     news: Arc<AtomicBool>,
+    feedback_news: Arc<AtomicBool>,
 }
 
 impl Default for ProbeMailbox {
@@ -79,6 +133,13 @@ impl ProbeMailbox {
     /// Attribution entries kept.
     pub const TABLE_SLOTS: usize = 1024;
 
+    /// Release batches kept for the in-flight count.
+    pub const FLIGHT_SLOTS: usize = 4_096;
+
+    /// Releases closer together than this share one batch of the in-flight record, so the ring
+    /// always spans at least `FLIGHT_SLOTS` × this (4 s).
+    pub const FLIGHT_MERGE: Duration = Duration::from_millis(1);
+
     /// An empty mailbox; give clones to the estimator and the pacer.
     pub fn new() -> Self {
         Self {
@@ -89,8 +150,16 @@ impl ProbeMailbox {
                 cluster_len: 0,
                 clusters_dropped: 0,
                 table: vec![None; Self::TABLE_SLOTS].into_boxed_slice(),
+                flight: Flight {
+                    batches: vec![(Instant::now(), 0); Self::FLIGHT_SLOTS].into_boxed_slice(),
+                    head: 0,
+                    len: 0,
+                    bytes: 0,
+                    rtt: None,
+                },
             })),
             news: Arc::new(AtomicBool::new(false)),
+            feedback_news: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -186,6 +255,42 @@ impl ProbeMailbox {
     }
 }
 
+impl ProbeMailbox {
+    /// Pacer: `bytes` left at `at` (call once per batch of releases).
+    pub fn released(&self, at: Instant, bytes: usize) {
+        if bytes > 0 {
+            lock(&self.state).flight.push(at, bytes as u64);
+        }
+    }
+
+    /// Estimator: a feedback batch reported packets released up to `through` (the newest
+    /// departure it names), and the round-trip time is now `rtt`.
+    pub fn feedback(&self, through: Option<Instant>, rtt: Option<Duration>) {
+        let mut state = lock(&self.state);
+        if let Some(through) = through {
+            state.flight.resolve_through(through);
+        }
+        if rtt.is_some() {
+            state.flight.rtt = rtt;
+        }
+        self.feedback_news.store(true, Ordering::Release);
+    }
+
+    /// Pacer: whether feedback arrived since the last [`in_flight`](Self::in_flight), without
+    /// locking.
+    pub fn has_feedback_news(&self) -> bool {
+        self.feedback_news.load(Ordering::Acquire)
+    }
+
+    /// Pacer: bytes released and not yet resolved by feedback, and the round-trip time the
+    /// estimator last reported.
+    pub fn in_flight(&self) -> (u64, Option<Duration>) {
+        let state = lock(&self.state);
+        self.feedback_news.store(false, Ordering::Release);
+        (state.flight.bytes, state.flight.rtt)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +345,56 @@ mod tests {
             mailbox.probe_of(7, 100, t + Duration::from_millis(1)),
             None,
             "a later packet that wrapped onto the same number is not the probe"
+        );
+    }
+
+    /// Feedback resolves everything released up to the newest departure it reports; the rest
+    /// stays in flight.
+    #[test]
+    fn feedback_resolves_releases_up_to_its_newest_departure() {
+        let mailbox = ProbeMailbox::new();
+        let t = Instant::now();
+        assert_eq!(mailbox.in_flight(), (0, None));
+        for i in 0..10u64 {
+            mailbox.released(t + Duration::from_millis(10 * i), 1_000);
+        }
+        assert_eq!(mailbox.in_flight().0, 10_000);
+        mailbox.feedback(
+            Some(t + Duration::from_millis(40)),
+            Some(Duration::from_millis(60)),
+        );
+        assert!(mailbox.has_feedback_news());
+        assert_eq!(
+            mailbox.in_flight(),
+            (5_000, Some(Duration::from_millis(60)))
+        );
+        assert!(!mailbox.has_feedback_news());
+        // Releases within a millisecond share a batch, resolved by a report of its newest.
+        let u = t + Duration::from_millis(200);
+        mailbox.released(u, 500);
+        mailbox.released(u + Duration::from_micros(300), 500);
+        mailbox.feedback(Some(u), None);
+        assert_eq!(mailbox.in_flight().0, 1_000);
+        mailbox.feedback(Some(u + Duration::from_micros(300)), None);
+        assert_eq!(
+            mailbox.in_flight(),
+            (0, Some(Duration::from_millis(60))),
+            "the RTT is kept"
+        );
+    }
+
+    /// A record that overflows forgets its oldest batches instead of growing.
+    #[test]
+    fn the_in_flight_record_is_bounded() {
+        let mailbox = ProbeMailbox::new();
+        let t = Instant::now();
+        let n = ProbeMailbox::FLIGHT_SLOTS as u64 + 10;
+        for i in 0..n {
+            mailbox.released(t + Duration::from_millis(2 * i), 100);
+        }
+        assert_eq!(
+            mailbox.in_flight().0,
+            ProbeMailbox::FLIGHT_SLOTS as u64 * 100
         );
     }
 

@@ -15,6 +15,29 @@
 //! cluster is recorded in the mailbox with its SSRC, wire sequence number and release instant,
 //! which is what `BweSendSide` looks its feedback up by.
 //!
+//! # Congestion window
+//!
+//! As libwebrtc's pacer does (`PacingController::Congested`, fed by goog_cc's
+//! `UpdateCongestionWindowSize`), media is held while the bytes in flight (released and not yet
+//! resolved by feedback, counted through the [`ProbeMailbox`]) reach the congestion window,
+//! `(RTT + accepted_queue) × target`, at least 3 000 bytes (`kMinCwndBytes`); the accepted queue
+//! is 350 ms (`kDefaultAcceptedQueueMs`) and the RTT the estimator's. Padding and probes are held
+//! too: no cluster starts while the window is full, and a cluster under way is abandoned
+//! (its send rate would no longer be the cluster's). Held media waits in the queue, under the
+//! queue policy below. Feedback shrinking the in-flight count resumes sending; so that a lost
+//! feedback cannot stall the pacer for good, one queued packet is let through whenever nothing
+//! has left for 500 ms (libwebrtc's `kCongestedPacketInterval` keep-alive), and its feedback
+//! resolves everything before it. Until the estimator knows an RTT there is no window.
+//!
+//! The encoder is pushed back as well (libwebrtc's `CongestionWindowPushbackController`): on
+//! each feedback the fill ratio, (bytes in flight + bytes queued here) / window, scales a
+//! pushback ratio by 0.9 above 1.5, by 0.95 above 1, by 1.05 (up to 1) below that, and resets it
+//! to 1 below 0.1; the queued bytes count as libwebrtc's `AddPacingToCongestionWindowPushback`
+//! trial has it, so a backlog held by the window keeps the encoder down until it has drained.
+//! The target × the ratio, never pushed below 30 kbit/s (`kDefaultMinPushbackTargetBitrateBps`)
+//! unless the target is, is published as [`PacerStats::pushback_target`] and lowers the
+//! handle's target, which is what the application encodes at.
+//!
 //! # Queue policy
 //!
 //! The queue holds at most [`PacerConfig::queue_limit`] packets, allocated once. Two rules keep
@@ -87,6 +110,9 @@ pub struct PacerConfig {
     /// further one (250 ms: a few round trips on a short path, two and a half of rtc's 100 ms
     /// NACK intervals).
     pub min_retransmit_interval: Duration,
+    /// The queue the congestion window accepts on top of one RTT of data (350 ms, libwebrtc
+    /// `kDefaultAcceptedQueueMs`); `None` turns the window off.
+    pub accepted_queue: Option<Duration>,
 }
 
 impl Default for PacerConfig {
@@ -98,6 +124,7 @@ impl Default for PacerConfig {
             queue_limit: 2_048,
             publish_interval: Duration::from_millis(100),
             min_retransmit_interval: Duration::from_millis(250),
+            accepted_queue: Some(Duration::from_millis(350)),
         }
     }
 }
@@ -114,6 +141,16 @@ const RETRANSMIT_WINDOW: Duration = Duration::from_millis(250);
 /// The retransmission budget always holds at least one packet this big, so that a low target
 /// does not rule retransmissions out altogether.
 const RETRANSMIT_MIN_BUDGET_BYTES: f64 = 1_500.0;
+
+/// The smallest congestion window (libwebrtc `kMinCwndBytes`, two full-size packets).
+const MIN_CONGESTION_WINDOW_BYTES: u64 = 3_000;
+
+/// The pushback never takes the encoder target below this (unless the target itself is).
+const MIN_PUSHBACK_TARGET: Bitrate = Bitrate::from_kbps(30);
+
+/// While the window is full, one queued packet leaves if nothing has for this long (libwebrtc
+/// `kCongestedPacketInterval`).
+const KEEPALIVE_INTERVAL: Duration = Duration::from_millis(500);
 
 struct Queued {
     packet: TaggedPacket,
@@ -157,6 +194,19 @@ pub struct ProbingPacer {
     stats: PacerStats,
     read_queue: VecDeque<TaggedPacket>,
     write_queue: VecDeque<TaggedPacket>,
+    /// Bytes in flight as last read from the mailbox, plus what was released since.
+    in_flight: u64,
+    /// The estimator's round-trip time, from the mailbox.
+    rtt: Option<Duration>,
+    /// Bytes released in the current batch, not yet handed to the mailbox.
+    unreported: usize,
+    /// Since when the window has been full, and when it was last accounted for in the stats.
+    full_since: Option<Instant>,
+    full_accounted: Option<Instant>,
+    /// When an RTP packet last left.
+    last_release: Option<Instant>,
+    /// The encoder pushback ratio (1: none).
+    pushback_ratio: f64,
 }
 
 impl ProbingPacer {
@@ -185,6 +235,13 @@ impl ProbingPacer {
             stats: PacerStats::default(),
             read_queue: VecDeque::with_capacity(64),
             write_queue: VecDeque::with_capacity(queue_limit),
+            in_flight: 0,
+            rtt: None,
+            unreported: 0,
+            full_since: None,
+            full_accounted: None,
+            last_release: None,
+            pushback_ratio: 1.0,
         }
     }
 
@@ -252,7 +309,95 @@ impl ProbingPacer {
             _ => 0,
         };
         self.write_queue.push_back(packet);
+        self.sent(now, bytes);
         bytes
+    }
+
+    /// Counts `bytes` released at `now` as in flight.
+    fn sent(&mut self, now: Instant, bytes: usize) {
+        self.in_flight += bytes as u64;
+        self.unreported += bytes;
+        self.last_release = Some(now);
+    }
+
+    /// The congestion window, once there is an RTT to size it by.
+    pub fn congestion_window(&self) -> Option<DataSize> {
+        let span = self.rtt? + self.config.accepted_queue?;
+        let bytes = (self.target.as_bps_f64() * span.as_secs_f64() / 8.0) as u64;
+        Some(DataSize::from_bytes(bytes.max(MIN_CONGESTION_WINDOW_BYTES)))
+    }
+
+    /// Whether the bytes in flight fill the congestion window.
+    fn window_full(&self) -> bool {
+        self.congestion_window()
+            .is_some_and(|w| self.in_flight >= w.bytes())
+    }
+
+    /// Reads the in-flight count and RTT from the mailbox; on news of feedback, updates the
+    /// pushback and publishes it if it changed.
+    fn refresh_flight(&mut self, now: Instant) {
+        let feedback = self.mailbox.has_feedback_news();
+        let (in_flight, rtt) = self.mailbox.in_flight();
+        self.in_flight = in_flight;
+        self.rtt = rtt;
+        if feedback && self.update_pushback() {
+            self.publish(now, true);
+        }
+    }
+
+    /// Scales the pushback ratio by how full the window is; returns whether the pushed-back
+    /// target changed.
+    fn update_pushback(&mut self) -> bool {
+        let Some(window) = self.congestion_window() else {
+            return false;
+        };
+        let fill = (self.in_flight + self.queued_bytes as u64) as f64 / window.bytes() as f64;
+        self.pushback_ratio = if fill > 1.5 {
+            self.pushback_ratio * 0.9
+        } else if fill > 1.0 {
+            self.pushback_ratio * 0.95
+        } else if fill < 0.1 {
+            1.0
+        } else {
+            (self.pushback_ratio * 1.05).min(1.0)
+        };
+        let before = self.stats.pushback_target;
+        self.stats.pushback_target = (self.pushback_ratio < 1.0).then(|| {
+            let pushed = self.target.mul_f64(self.pushback_ratio);
+            if pushed < MIN_PUSHBACK_TARGET {
+                self.target.min(MIN_PUSHBACK_TARGET)
+            } else {
+                pushed
+            }
+        });
+        self.stats.pushback_target != before
+    }
+
+    /// Hands the batch released at `now` to the mailbox.
+    fn report_released(&mut self, now: Instant) {
+        if self.unreported > 0 {
+            self.mailbox.released(now, self.unreported);
+            self.unreported = 0;
+        }
+    }
+
+    /// Tracks the window's full spells for the stats, as of `now`.
+    fn note_window(&mut self, now: Instant) {
+        let full = self.window_full();
+        if let Some(since) = self.full_accounted {
+            let spell = now.saturating_duration_since(since);
+            self.stats.congestion_window_full_time +=
+                TimeDelta::try_from(spell).unwrap_or(TimeDelta::ZERO);
+        }
+        match (full, self.full_since) {
+            (true, None) => {
+                self.full_since = Some(now);
+                self.stats.congestion_window_full_count += 1;
+            }
+            (false, Some(_)) => self.full_since = None,
+            _ => {}
+        }
+        self.full_accounted = self.full_since.map(|_| now);
     }
 
     /// Takes the oldest queued packet off the queue.
@@ -385,13 +530,42 @@ impl ProbingPacer {
             _ => 0,
         };
         self.write_queue.push_back(packet);
+        self.sent(now, bytes);
         bytes
+    }
+
+    /// With the window full: abandons a cluster under way, and lets one queued packet through
+    /// if nothing has left for the keep-alive interval.
+    fn hold(&mut self, now: Instant) {
+        if self.probe.take().is_some() {
+            self.stats.clusters_interrupted += 1;
+        }
+        let quiet = self
+            .last_release
+            .is_none_or(|t| now.saturating_duration_since(t) >= KEEPALIVE_INTERVAL);
+        if quiet && let Some(packet) = self.pop_queued() {
+            let bytes = self.release(packet, now);
+            self.charge(now, bytes);
+            self.stats.keepalive_packets += 1;
+        }
     }
 
     /// Releases everything due at `now`.
     fn process(&mut self, now: Instant) {
+        self.refresh_flight(now);
+        self.process_unwindowed(now);
+        self.report_released(now);
+        self.note_window(now);
+    }
+
+    fn process_unwindowed(&mut self, now: Instant) {
         // Bounded: every iteration sends a packet or stops; a cluster is finite.
         loop {
+            if self.window_full() {
+                self.note_window(now);
+                self.hold(now);
+                break;
+            }
             if self.probe.is_none()
                 && self.mailbox.has_news()
                 && let Some(cluster) = self.mailbox.take_cluster()
@@ -434,6 +608,9 @@ impl ProbingPacer {
         self.stats.queue_delay = TimeDelta::try_from(wait).ok();
         self.stats.queued_packets = self.queue.len() as u64;
         self.stats.queued_bytes = DataSize::from_bytes(self.queued_bytes as u64);
+        self.stats.congestion_window = self.congestion_window();
+        self.stats.in_flight = DataSize::from_bytes(self.in_flight);
+        self.note_window(now);
     }
 
     fn publish(&mut self, now: Instant, force: bool) {
@@ -486,6 +663,10 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ProbingPacer {
         }
         if let Packet::Rtcp(packets) = &mut msg.message.packet {
             self.translate_nacks(packets);
+        }
+        if self.mailbox.has_feedback_news() {
+            self.refresh_flight(msg.now);
+            self.note_window(msg.now);
         }
         self.read_queue.push_back(msg);
         Ok(())
@@ -545,6 +726,14 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ProbingPacer {
 
     fn poll_timeout(&mut self) -> Option<Instant> {
         let last = self.last_now?;
+        if self.mailbox.has_feedback_news() {
+            return Some(last);
+        }
+        if self.window_full() {
+            // Only the keep-alive can send; nothing to do without a queue.
+            let since = self.last_release.unwrap_or(last);
+            return (!self.queue.is_empty()).then(|| (since + KEEPALIVE_INTERVAL).max(last));
+        }
         let due = if let Some(probe) = &self.probe {
             Some(probe.next)
         } else if self.mailbox.has_news() {

@@ -35,4 +35,22 @@ pub struct PacerStats {
     /// Retransmissions refused: the same packet was still queued or resent too recently, or
     /// new media had left too little of the target (see the pacer's module docs).
     pub retransmissions_refused: u64,
+    /// The congestion window: (RTT + accepted queue) × target, at least 3 000 bytes; `None`
+    /// until the estimator knows a round-trip time, or when the window is turned off.
+    pub congestion_window: Option<DataSize>,
+    /// Bytes released and not yet resolved by feedback.
+    pub in_flight: DataSize,
+    /// How often the window became full (media, padding and probes held).
+    pub congestion_window_full_count: u64,
+    /// How long the window has been full in all (the current spell included up to the last
+    /// refresh).
+    pub congestion_window_full_time: TimeDelta,
+    /// Packets let through a full window because nothing had left for the keep-alive interval.
+    pub keepalive_packets: u64,
+    /// Probe clusters abandoned part-way because the window became full.
+    pub clusters_interrupted: u64,
+    /// The encoder target pushed back because the window is filling: the target × the pushback
+    /// ratio (see the pacer's module docs); `None` while the ratio is 1. The handle's target is
+    /// the lower of this and the estimator's.
+    pub pushback_target: Option<Bitrate>,
 }
