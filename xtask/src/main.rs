@@ -4,6 +4,8 @@
 //! ```text
 //! cargo xtask scenario list
 //! cargo xtask scenario run rfc8867-5.1 [more names or files…] [--seed N] [--estimator E] [--out DIR]
+//! cargo xtask scenario compare rfc8867-5.1 [--seed N]   # ours vs rtc::Gcc, same seed, one table
+//! cargo xtask scenario all                              # every scenario, with wall time
 //! ```
 //!
 //! Exit codes: 0 when every check passes, 1 when a check fails (or a call cannot run), 2 on bad
@@ -55,6 +57,16 @@ enum ScenarioCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Runs one scenario with our send-side estimator and with rtc::Gcc on the same seed.
+    Compare {
+        /// Scenario name or `.toml` file.
+        scenario: String,
+        /// Overrides the file's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Runs every scenario in `scenarios/` and reports wall time and speed.
+    All,
 }
 
 /// The workspace root: xtask lives one level below it.
@@ -110,13 +122,130 @@ fn main() -> ExitCode {
                     out,
                 },
         } => run(&scenarios, seed, estimator.as_deref(), out.as_deref()),
+        Command::Scenario {
+            command: ScenarioCommand::Compare { scenario, seed },
+        } => compare(&scenario, seed),
+        Command::Scenario {
+            command: ScenarioCommand::All,
+        } => all(),
+    }
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    root().join("target").join("scenarios").join(name)
+}
+
+fn compare(name: &str, seed: Option<u64>) -> ExitCode {
+    let mut scenario = match spec::load(&resolve(name), &root()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(seed) = seed {
+        scenario.call.seed = seed;
+    }
+    let mut outcomes = Vec::new();
+    for (estimator, suffix) in [
+        (EstimatorName::OursSendSide, "-ours"),
+        (EstimatorName::RtcGcc, "-rtc-gcc"),
+    ] {
+        scenario.call.estimator = estimator.estimator();
+        match output::run(&scenario) {
+            Ok(o) => {
+                if let Err(e) = o.write(&out_dir(&scenario.name), suffix) {
+                    eprintln!("{e}");
+                    return ExitCode::from(1);
+                }
+                outcomes.push(o);
+            }
+            Err(e) => {
+                eprintln!("{}: {e}", scenario.name);
+                return ExitCode::from(1);
+            }
+        }
+    }
+    println!("{} (seed {})", scenario.name, scenario.call.seed);
+    println!("{}", output::table_header());
+    for o in &outcomes {
+        println!("{}", o.table_row());
+    }
+    println!("ours:\n{}", outcomes[0].render_checks());
+    println!("rtc::Gcc (same checks):\n{}", outcomes[1].render_checks());
+    println!(
+        "wrote {}/trace-{{ours,rtc-gcc}}.csv and metrics-{{ours,rtc-gcc}}.json",
+        out_dir(&scenario.name).display()
+    );
+    if outcomes[0].passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn all() -> ExitCode {
+    let mut scenarios = Vec::new();
+    for path in scenario_files() {
+        match spec::load(&path, &root()) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut virtual_s = 0.0;
+    let mut rows = Vec::new();
+    let mut failed = false;
+    for scenario in &scenarios {
+        match output::run(scenario) {
+            Ok(o) => {
+                if let Err(e) = o.write(&out_dir(&scenario.name), "") {
+                    eprintln!("{e}");
+                }
+                virtual_s += o.virtual_s;
+                failed |= !o.passed();
+                rows.push(format!(
+                    "{:<24} {} {:>6}",
+                    scenario.name,
+                    o.table_row(),
+                    if o.passed() { "ok" } else { "FAILED" }
+                ));
+            }
+            Err(e) => {
+                failed = true;
+                rows.push(format!("{:<24} error: {e}", scenario.name));
+            }
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    println!(
+        "{:<24} {} {:>6}",
+        "scenario",
+        output::table_header(),
+        "checks"
+    );
+    for row in rows {
+        println!("{row}");
+    }
+    println!(
+        "{} scenarios, {virtual_s:.0} virtual s in {wall:.1} wall s ({:.0}x real time)",
+        scenarios.len(),
+        virtual_s / wall.max(1e-9)
+    );
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
 fn list() -> ExitCode {
     let mut status = ExitCode::SUCCESS;
     for path in scenario_files() {
-        match spec::load(&path) {
+        match spec::load(&path, &root()) {
             Ok(s) => println!("{:<24} {}", s.name, s.description),
             Err(e) => {
                 eprintln!("{e}");
@@ -148,7 +277,7 @@ fn run(
     // Validate everything before running anything: bad input leaves no partial output.
     let mut scenarios: Vec<Scenario> = Vec::with_capacity(names.len());
     for name in names {
-        match spec::load(&resolve(name)) {
+        match spec::load(&resolve(name), &root()) {
             Ok(mut s) => {
                 if let Some(seed) = seed {
                     s.call.seed = seed;
@@ -166,12 +295,16 @@ fn run(
     }
     let mut failed = false;
     for scenario in &scenarios {
-        let dir = out.map_or_else(
-            || root().join("target").join("scenarios").join(&scenario.name),
-            Path::to_path_buf,
-        );
-        match output::run_and_report(scenario, &dir) {
-            Ok(passed) => failed |= !passed,
+        let dir = out.map_or_else(|| out_dir(&scenario.name), Path::to_path_buf);
+        match output::run(scenario).and_then(|o| o.write(&dir, "").map(|()| o)) {
+            Ok(o) => {
+                println!("{}", o.render_trace());
+                println!("{}", output::table_header());
+                println!("{}", o.table_row());
+                print!("{}", o.render_checks());
+                println!("wrote {}/trace.csv and metrics.json", dir.display());
+                failed |= !o.passed();
+            }
             Err(e) => {
                 eprintln!("{}: {e}", scenario.name);
                 failed = true;

@@ -12,22 +12,6 @@ use vnet_sim::SimDuration;
 use crate::spec::{CheckSpec, MetricName, Scenario};
 
 #[derive(Debug, Serialize)]
-struct MetricsFile<'a> {
-    name: &'a str,
-    seed: u64,
-    estimator: &'a str,
-    duration_s: f64,
-    utilisation: Option<f64>,
-    queue_p50_ms: Option<f64>,
-    queue_p95_ms: Option<f64>,
-    loss: Option<f64>,
-    target_kbps: Option<f64>,
-    goodput_kbps: Option<f64>,
-    send_kbps: Option<f64>,
-    checks: Vec<CheckResult>,
-}
-
-#[derive(Debug, Serialize)]
 struct CheckResult {
     metric: MetricName,
     from_s: f64,
@@ -95,9 +79,102 @@ fn csv(trace: &Trace) -> String {
     out
 }
 
-/// Runs the scenario, prints its table and checks, writes its files; `Ok(true)` if every check
-/// passed.
-pub fn run_and_report(scenario: &Scenario, dir: &Path) -> Result<bool, String> {
+/// One finished run: what it measured and whether its checks passed.
+pub struct Outcome {
+    file: MetricsFileOwned,
+    trace: Trace,
+    /// Virtual duration of the media phase.
+    pub virtual_s: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct MetricsFileOwned {
+    name: String,
+    seed: u64,
+    estimator: String,
+    duration_s: f64,
+    utilisation: Option<f64>,
+    queue_p50_ms: Option<f64>,
+    queue_p95_ms: Option<f64>,
+    loss: Option<f64>,
+    target_kbps: Option<f64>,
+    goodput_kbps: Option<f64>,
+    send_kbps: Option<f64>,
+    checks: Vec<CheckResult>,
+}
+
+impl Outcome {
+    /// Whether every check passed.
+    pub fn passed(&self) -> bool {
+        self.file.checks.iter().all(|c| c.passed)
+    }
+
+    /// Writes `trace{suffix}.csv` and `metrics{suffix}.json` into `dir`.
+    pub fn write(&self, dir: &Path, suffix: &str) -> Result<(), String> {
+        let json = serde_json::to_string_pretty(&self.file).map_err(|e| e.to_string())?;
+        let fail = |e: std::io::Error| format!("{}: {e}", dir.display());
+        std::fs::create_dir_all(dir).map_err(fail)?;
+        std::fs::write(dir.join(format!("trace{suffix}.csv")), csv(&self.trace)).map_err(fail)?;
+        std::fs::write(dir.join(format!("metrics{suffix}.json")), json + "\n").map_err(fail)?;
+        Ok(())
+    }
+
+    /// The per-second trace.
+    pub fn render_trace(&self) -> String {
+        self.trace.render()
+    }
+
+    /// One row of the metrics table (see [`table_header`]).
+    pub fn table_row(&self) -> String {
+        let f = &self.file;
+        format!(
+            "{:<22} {:>8} {:>8} {:>11} {:>7} {:>11} {:>12}",
+            f.estimator,
+            show(f.queue_p50_ms, 1),
+            show(f.queue_p95_ms, 1),
+            show(f.utilisation.map(|u| u * 100.0), 1),
+            show(f.loss.map(|l| l * 100.0), 2),
+            show(f.target_kbps, 0),
+            show(f.goodput_kbps, 0),
+        )
+    }
+
+    /// One line per check.
+    pub fn render_checks(&self) -> String {
+        let mut out = String::new();
+        for c in &self.file.checks {
+            let _ = writeln!(
+                out,
+                "check {:<14} [{:>5.1}, {:>5.1}) s: {} in [{}, {}] … {}",
+                serde_json::to_string(&c.metric)
+                    .unwrap_or_default()
+                    .trim_matches('"'),
+                c.from_s,
+                c.to_s,
+                show(c.value, 3),
+                c.min,
+                c.max,
+                if c.passed { "ok" } else { "FAILED" }
+            );
+        }
+        out
+    }
+}
+
+fn show(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+/// The header of the metrics table.
+pub fn table_header() -> String {
+    format!(
+        "{:<22} {:>8} {:>8} {:>11} {:>7} {:>11} {:>12}",
+        "estimator", "p50 ms", "p95 ms", "utilisation", "loss %", "target kbps", "goodput kbps"
+    )
+}
+
+/// Runs the scenario's call and evaluates its checks.
+pub fn run(scenario: &Scenario) -> Result<Outcome, String> {
     let call = &scenario.call;
     eprintln!(
         "running {} ({} s of media, seed {}, {})…",
@@ -107,69 +184,29 @@ pub fn run_and_report(scenario: &Scenario, dir: &Path) -> Result<bool, String> {
         call.estimator.name()
     );
     let result = run_call(call).map_err(|e| e.to_string())?;
-    let trace = &result.trace;
+    let trace = result.trace;
     let whole = trace.metrics(SimDuration::ZERO, call.duration);
-    let checks: Vec<CheckResult> = scenario
+    let checks = scenario
         .checks
         .iter()
-        .map(|c| check(trace, call.duration, c))
+        .map(|c| check(&trace, call.duration, c))
         .collect();
-
-    let file = MetricsFile {
-        name: &scenario.name,
-        seed: call.seed,
-        estimator: call.estimator.name(),
-        duration_s: call.duration.as_secs_f64(),
-        utilisation: whole.utilisation,
-        queue_p50_ms: ms(whole.queue_p50),
-        queue_p95_ms: ms(whole.queue_p95),
-        loss: whole.loss,
-        target_kbps: kbps(whole.target),
-        goodput_kbps: kbps(whole.goodput),
-        send_kbps: kbps(whole.send_rate),
-        checks,
-    };
-    let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    std::fs::write(dir.join("trace.csv"), csv(trace))
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
-    std::fs::write(dir.join("metrics.json"), json + "\n")
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
-
-    let show = |v: Option<f64>, digits: usize| {
-        v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
-    };
-    println!("{}", trace.render());
-    println!(
-        "{:<22} {:>8} {:>8} {:>11} {:>7} {:>11} {:>12}",
-        "estimator", "p50 ms", "p95 ms", "utilisation", "loss %", "target kbps", "goodput kbps"
-    );
-    println!(
-        "{:<22} {:>8} {:>8} {:>11} {:>7} {:>11} {:>12}",
-        file.estimator,
-        show(file.queue_p50_ms, 1),
-        show(file.queue_p95_ms, 1),
-        show(file.utilisation.map(|u| u * 100.0), 1),
-        show(file.loss.map(|l| l * 100.0), 2),
-        show(file.target_kbps, 0),
-        show(file.goodput_kbps, 0),
-    );
-    let mut all = true;
-    for c in &file.checks {
-        all &= c.passed;
-        println!(
-            "check {:<14} [{:>5.1}, {:>5.1}) s: {} in [{}, {}] … {}",
-            serde_json::to_string(&c.metric)
-                .unwrap_or_default()
-                .trim_matches('"'),
-            c.from_s,
-            c.to_s,
-            show(c.value, 3),
-            c.min,
-            c.max,
-            if c.passed { "ok" } else { "FAILED" }
-        );
-    }
-    println!("wrote {}/trace.csv and metrics.json", dir.display());
-    Ok(all)
+    Ok(Outcome {
+        file: MetricsFileOwned {
+            name: scenario.name.clone(),
+            seed: call.seed,
+            estimator: call.estimator.name().to_owned(),
+            duration_s: call.duration.as_secs_f64(),
+            utilisation: whole.utilisation,
+            queue_p50_ms: ms(whole.queue_p50),
+            queue_p95_ms: ms(whole.queue_p95),
+            loss: whole.loss,
+            target_kbps: kbps(whole.target),
+            goodput_kbps: kbps(whole.goodput),
+            send_kbps: kbps(whole.send_rate),
+            checks,
+        },
+        trace,
+        virtual_s: call.duration.as_secs_f64(),
+    })
 }

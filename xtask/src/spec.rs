@@ -89,6 +89,9 @@ pub struct LinkSpec {
     /// Capacity steps from the start of media; none means unlimited.
     #[serde(default)]
     pub capacity: Option<Spanned<Vec<Step>>>,
+    /// A mahimahi trace file for the capacity instead of steps, relative to the workspace root.
+    #[serde(default)]
+    pub trace: Option<Spanned<String>>,
 }
 
 /// From `at_s` on, the capacity is `kbps`.
@@ -150,15 +153,16 @@ pub struct Scenario {
     pub checks: Vec<CheckSpec>,
 }
 
-/// Reads and validates a scenario file; the error is `file:line:col: message`.
-pub fn load(path: &Path) -> Result<Scenario, String> {
+/// Reads and validates a scenario file; the error is `file:line:col: message`. Trace paths are
+/// relative to `root`.
+pub fn load(path: &Path, root: &Path) -> Result<Scenario, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    parse(&path.display().to_string(), &text)
+    parse(&path.display().to_string(), &text, root)
 }
 
 /// Parses and validates scenario text; `origin` names it in errors.
-pub fn parse(origin: &str, text: &str) -> Result<Scenario, String> {
+pub fn parse(origin: &str, text: &str, root: &Path) -> Result<Scenario, String> {
     let at = |span: Option<Range<usize>>, message: &str| {
         let (line, col) = span.map_or((1, 1), |s| line_col(text, s.start));
         format!("{origin}:{line}:{col}: {message}")
@@ -172,9 +176,9 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, String> {
             "duration_s must be between 1 and 3600",
         ));
     }
-    let forward = link(&file.forward, &at)?;
+    let forward = link(&file.forward, root, &at)?;
     let backward = match &file.backward {
-        Some(spec) => link(spec, &at)?,
+        Some(spec) => link(spec, root, &at)?,
         None => LinkConfig {
             delay: forward.delay,
             ..LinkConfig::default()
@@ -214,11 +218,23 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, String> {
 
 fn link(
     spec: &LinkSpec,
+    root: &Path,
     at: &impl Fn(Option<Range<usize>>, &str) -> String,
 ) -> Result<LinkConfig, String> {
-    let capacity = match &spec.capacity {
-        None => RateSchedule::Unlimited,
-        Some(steps) => {
+    let capacity = match (&spec.capacity, &spec.trace) {
+        (Some(steps), Some(_)) => {
+            return Err(at(
+                Some(steps.span()),
+                "give either capacity steps or a trace, not both",
+            ));
+        }
+        (None, Some(trace)) => {
+            let path = root.join(trace.get_ref());
+            RateSchedule::from_mahimahi_file(&path)
+                .map_err(|e| at(Some(trace.span()), &format!("trace: {e}")))?
+        }
+        (None, None) => RateSchedule::Unlimited,
+        (Some(steps), None) => {
             let list = steps.get_ref();
             let ordered = list.windows(2).all(|w| w[0].at_s < w[1].at_s);
             if list.is_empty() || list[0].at_s != 0 || !ordered || list.iter().any(|s| s.kbps == 0)
@@ -293,7 +309,7 @@ max = 50
     /// A well-formed file becomes a call with its schedule, delay, queue and checks.
     #[test]
     fn a_good_file_becomes_a_call() {
-        let s = parse("good.toml", GOOD).expect("valid");
+        let s = parse("good.toml", GOOD, Path::new(".")).expect("valid");
         assert_eq!(s.call.duration, SimDuration::from_secs(20));
         assert_eq!(s.call.forward.delay, SimDuration::from_millis(50));
         assert_eq!(
@@ -311,7 +327,7 @@ max = 50
     #[test]
     fn an_unknown_key_is_located() {
         let bad = GOOD.replace("queue_ms = 300", "queue_msec = 300");
-        let err = parse("bad.toml", &bad).expect_err("unknown key");
+        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("unknown key");
         assert!(err.starts_with("bad.toml:8:1: "), "{err}");
         assert!(err.contains("queue_msec"), "{err}");
     }
@@ -320,7 +336,7 @@ max = 50
     #[test]
     fn a_wrong_type_is_located() {
         let bad = GOOD.replace("seed = 3", "seed = \"three\"");
-        let err = parse("bad.toml", &bad).expect_err("wrong type");
+        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("wrong type");
         assert!(err.starts_with("bad.toml:3:8: "), "{err}");
     }
 
@@ -328,13 +344,13 @@ max = 50
     #[test]
     fn semantic_errors_are_located() {
         let bad = GOOD.replace("at_s = 10", "at_s = 0");
-        let err = parse("bad.toml", &bad).expect_err("steps out of order");
+        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("steps out of order");
         assert!(err.starts_with("bad.toml:9:12: capacity"), "{err}");
         let bad = GOOD.replace("max = 50", "max = -1");
-        let err = parse("bad.toml", &bad).expect_err("min > max");
+        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("min > max");
         assert!(err.starts_with("bad.toml:11:1: a check"), "{err}");
         let bad = GOOD.replace("duration_s = 20", "duration_s = 0");
-        let err = parse("bad.toml", &bad).expect_err("zero duration");
+        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("zero duration");
         assert!(err.starts_with("bad.toml:4:14: duration_s"), "{err}");
     }
 
