@@ -8,6 +8,8 @@
 //! cargo xtask scenario all                              # every scenario, with wall time
 //! ```
 //!
+//! `RUST_LOG` (e.g. `RUST_LOG=bwe=debug`) logs the estimators' decisions to stderr.
+//!
 //! Exit codes: 0 when every check passes, 1 when a check fails (or a call cannot run), 2 on bad
 //! input (an unreadable or invalid scenario file, an unknown name or option). Every file is
 //! validated before anything runs, so bad input leaves no partial output.
@@ -98,6 +100,16 @@ fn resolve(name: &str) -> PathBuf {
 }
 
 fn main() -> ExitCode {
+    // `RUST_LOG=bwe=debug cargo xtask scenario run …` shows every estimator decision (detector,
+    // AIMD, loss, target, REMB) on stderr, stamped with the instant it was taken at.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .without_time()
+            .init();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
