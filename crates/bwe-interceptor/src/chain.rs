@@ -64,14 +64,20 @@ pub struct SendSideChain {
     pub feedback: CongestionFeedback,
     /// The estimator.
     pub estimator: SendSideConfig,
-    /// Our probing pacer (its start rate and pacing factor are taken from `estimator`), or
-    /// `None` for rtc's pacer, which paces at the target and cannot probe.
+    /// Our pacer (its start rate and pacing factor are taken from `estimator`), or `None` for
+    /// rtc's pacer, which paces at the target, cannot probe and does not limit retransmissions.
     ///
-    /// Off by default: probing brings the target to capacity within a second, and an encoder
-    /// that lags a sudden capacity drop then overfills a short drop-tail queue. The pacer's
-    /// congestion window and encoder pushback do not prevent it: on the 1.5 → 0.6 Mbit/s step
-    /// with a 300 ms queue and an encoder lagging 0.5 s, the queue's p95 was 265 ms with probing
-    /// (286 ms before the window) against 33 ms without (see `docs/algorithm.md`, Pacer).
+    /// The default is our pacer with probing off: it paces at 2.5 × the target, applies the
+    /// congestion window, and throttles retransmissions. The last matters most. rtc 0.21's NACK
+    /// generator asks again for every missing packet every 100 ms without limit, and rtc's RTX
+    /// packets never enter the congestion controller's history. So after a capacity drop, rtc's
+    /// pacer spent the whole target on retransmissions and sent no media for 3.5 s; the
+    /// estimator, with no feedback, froze (RFC 8867 §5.1 at 60 s).
+    ///
+    /// Probing stays off by default ([`BweChainConfig::send_side_with_probing`] turns it on):
+    /// it brings the target to capacity within a second, but an encoder that lags a sudden
+    /// capacity drop then overfills a short drop-tail queue. On the 1.5 → 0.6 Mbit/s step with
+    /// a 300 ms queue, the queue's p95 was 265 ms with probing and 30 ms without.
     pub pacer: Option<PacerConfig>,
 }
 
@@ -105,7 +111,10 @@ impl BweChainConfig {
             send_side: Some(SendSideChain {
                 feedback,
                 estimator: SendSideConfig::default(),
-                pacer: None,
+                pacer: Some(PacerConfig {
+                    probing: false,
+                    ..PacerConfig::default()
+                }),
             }),
             remb_receiver: None,
             remb_sender: Some(RembSenderConfig {
@@ -118,13 +127,15 @@ impl BweChainConfig {
         }
     }
 
-    /// [`Self::send_side`] with our probing pacer in place of rtc's: start-up, raised-maximum
-    /// and ALR probe clusters filled with padding (see [`SendSideChain::pacer`] for why it is
-    /// not the default yet).
+    /// [`Self::send_side`] with probing on: start-up, raised-maximum and ALR probe clusters,
+    /// filled with padding (see [`SendSideChain::pacer`] for why it is not the default yet).
     pub fn send_side_with_probing(feedback: CongestionFeedback) -> Self {
         let mut config = Self::send_side(feedback);
         if let Some(send_side) = &mut config.send_side {
-            send_side.pacer = Some(PacerConfig::default());
+            send_side.pacer = Some(PacerConfig {
+                probing: true,
+                ..PacerConfig::default()
+            });
         }
         config
     }
@@ -387,7 +398,7 @@ mod tests {
                 ),
                 (2_000, "TwccSenderInterceptor".to_owned()),
                 (2_500, "RembSenderInterceptor".to_owned()),
-                (3_000, "PacerInterceptor".to_owned()),
+                (3_000, "ProbingPacer".to_owned()),
                 (4_000, "NackResponderInterceptor".to_owned()),
                 (7_000, "NackGeneratorInterceptor".to_owned()),
                 (8_000, "TwccReceiverInterceptor".to_owned()),
@@ -397,7 +408,7 @@ mod tests {
         );
     }
 
-    /// With probing asked for, our pacer takes the pacer slot and nothing else changes.
+    /// With probing asked for, the chain is the same; only the pacer's setting differs.
     #[test]
     fn probing_preset_puts_our_pacer_in_the_pacer_slot() {
         let mut engine = engine();

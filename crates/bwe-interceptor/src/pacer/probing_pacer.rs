@@ -113,6 +113,9 @@ pub struct PacerConfig {
     /// The queue the congestion window accepts on top of one RTT of data (350 ms, libwebrtc
     /// `kDefaultAcceptedQueueMs`); `None` turns the window off.
     pub accepted_queue: Option<Duration>,
+    /// Whether probe clusters the estimator asks for are sent (true). Off, the pacer still
+    /// paces, throttles retransmissions and applies the congestion window.
+    pub probing: bool,
 }
 
 impl Default for PacerConfig {
@@ -125,6 +128,7 @@ impl Default for PacerConfig {
             publish_interval: Duration::from_millis(100),
             min_retransmit_interval: Duration::from_millis(250),
             accepted_queue: Some(Duration::from_millis(350)),
+            probing: true,
         }
     }
 }
@@ -567,6 +571,7 @@ impl ProbingPacer {
                 break;
             }
             if self.probe.is_none()
+                && self.config.probing
                 && self.mailbox.has_news()
                 && let Some(cluster) = self.mailbox.take_cluster()
             {
