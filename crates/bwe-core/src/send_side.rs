@@ -261,18 +261,6 @@ impl SendSideEstimator {
             self.delay
                 .on_packet(now, result.sent.send_time, receive_time, result.sent.size);
         }
-        if (64_000..70_000).contains(&now.as_millis()) {
-            eprintln!(
-                "FB {} results {} total {} dups_so_far {} first_seq {:?} last_seq {:?} highest {:?}",
-                now.as_millis(),
-                results.len(),
-                total,
-                self.duplicate_feedback,
-                results.first().map(|r| r.sent.sequence),
-                results.last().map(|r| r.sent.sequence),
-                self.highest_sequence
-            );
-        }
         if total == 0 {
             return;
         }
@@ -295,19 +283,6 @@ impl SendSideEstimator {
         }
 
         self.loss.on_packet_results(now, lost, total);
-        if (64_000..70_000).contains(&now.as_millis()) {
-            eprintln!(
-                "DBG {} lost {} total {} frac {:?} loss_target {} aimd {} usage {:?} alr {}",
-                now.as_millis(),
-                lost,
-                total,
-                self.loss.loss_fraction(),
-                self.loss.target(),
-                self.aimd.estimate(),
-                usage,
-                self.alr.in_alr()
-            );
-        }
         self.update_target(now, acked);
     }
 
