@@ -2,35 +2,13 @@
 //! exactly, and another seed changes them.
 #![cfg(feature = "webrtc")]
 
+mod support;
+
 use bytes::BytesMut;
 use vnet_sim::peer::connect;
-use vnet_sim::{
-    JitterConfig, JitterDistribution, LinkConfig, LossModel, PacketRecord, QueueLimit, Rate, Sim,
-    SimDuration,
-};
+use vnet_sim::{PacketRecord, SimDuration};
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 use webrtc::peer_connection::RTCPeerConnectionState;
-
-/// A constrained, lossy, jittery path: every random stage of the link is exercised.
-///
-/// Seeds 1 and 2 are used because their losses spare the DTLS client's last flight, which
-/// webrtc 0.21.1 never resends (see `tests/upstream.rs`); seed 42, for one, loses it.
-fn impaired() -> LinkConfig {
-    LinkConfig {
-        capacity: Rate::from_kbps(2_000).into(),
-        queue: QueueLimit::Time(SimDuration::from_millis(100)),
-        loss: LossModel::Bernoulli { probability: 0.02 },
-        delay: SimDuration::from_millis(20),
-        jitter: JitterConfig {
-            distribution: JitterDistribution::Uniform {
-                max: SimDuration::from_millis(5),
-            },
-            reorder: false,
-        },
-        record_log: true,
-        ..LinkConfig::default()
-    }
-}
 
 async fn opened(dc: &dyn DataChannel) {
     while let Some(event) = dc.poll().await {
@@ -43,10 +21,9 @@ async fn opened(dc: &dyn DataChannel) {
 /// Connects two peers, sends 150 messages of varied sizes every 10 ms, and returns both links'
 /// logs.
 fn exchange(seed: u64) -> (Vec<PacketRecord>, Vec<PacketRecord>) {
-    let mut builder = Sim::builder().seed(seed);
-    let (a, b) = (builder.host("alice"), builder.host("bob"));
-    builder.path(a, b, impaired());
-    let sim = builder.build().expect("valid topology");
+    // Seeds 1 and 2 spare the DTLS client's last flight, which webrtc 0.21.1 never resends
+    // (see `tests/upstream.rs`); seed 42, for one, loses it.
+    let (sim, a, b) = support::pair(seed, ("alice", "bob"), support::impaired(2_000, 0.02));
     sim.run(async {
         let alice = sim.peer(a).build().await.expect("alice");
         let bob = sim.peer(b).build().await.expect("bob");

@@ -3,6 +3,8 @@
 //! per-packet link logs repeat exactly, and another seed changes them.
 #![cfg(feature = "webrtc")]
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,10 +15,7 @@ use rtc::rtp_transceiver::rtp_sender::{
     RtpCodecKind,
 };
 use vnet_sim::peer::connect;
-use vnet_sim::{
-    JitterConfig, JitterDistribution, LinkConfig, LossModel, PacketRecord, QueueLimit, Rate, Sim,
-    SimDuration,
-};
+use vnet_sim::{PacketRecord, SimDuration};
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::peer_connection::{
@@ -50,34 +49,11 @@ fn media() -> (MediaEngine, Registry) {
     (media_engine, registry)
 }
 
-/// 1.5 Mbit/s with a 100 ms queue, 20 ms one way, 1 % loss and up to 5 ms of jitter: the video
-/// (about 1.2 Mbit/s with key frames) queues, loses packets and gets NACKed.
-///
-/// Seeds 1 and 2 spare the DTLS client's last flight, which webrtc 0.21.1 never resends (see
-/// `tests/upstream.rs`).
-fn path() -> LinkConfig {
-    LinkConfig {
-        capacity: Rate::from_kbps(1_500).into(),
-        queue: QueueLimit::Time(SimDuration::from_millis(100)),
-        loss: LossModel::Bernoulli { probability: 0.01 },
-        delay: SimDuration::from_millis(20),
-        jitter: JitterConfig {
-            distribution: JitterDistribution::Uniform {
-                max: SimDuration::from_millis(5),
-            },
-            reorder: false,
-        },
-        record_log: true,
-        ..LinkConfig::default()
-    }
-}
-
 /// Runs the call and returns both directions' link logs.
 fn call(seed: u64) -> (Vec<PacketRecord>, Vec<PacketRecord>) {
-    let mut builder = Sim::builder().seed(seed);
-    let (a, b) = (builder.host("sender"), builder.host("receiver"));
-    builder.path(a, b, path());
-    let sim = builder.build().expect("valid topology");
+    // 1.5 Mbit/s: the video (about 1.2 Mbit/s with key frames) queues, loses 1 % and gets
+    // NACKed. Seeds 1 and 2 spare the DTLS client's last flight (see `tests/upstream.rs`).
+    let (sim, a, b) = support::pair(seed, ("sender", "receiver"), support::impaired(1_500, 0.01));
     sim.run(async {
         let (me, reg) = media();
         let sender = sim

@@ -3,8 +3,10 @@
 //! be revisited.
 #![cfg(feature = "webrtc")]
 
+mod support;
+
 use vnet_sim::peer::{SeededCryptoProvider, connect};
-use vnet_sim::{LinkConfig, Sim, SimDuration};
+use vnet_sim::{LinkConfig, SimDuration};
 use webrtc::peer_connection::RTCCertificate;
 use webrtc::peer_connection::crypto::{RTCCryptoProvider, SignatureScheme};
 
@@ -13,10 +15,7 @@ use webrtc::peer_connection::crypto::{RTCCryptoProvider, SignatureScheme};
 /// Ed25519 (deterministic 64-byte signatures, no re-signing).
 #[test]
 fn ed25519_certificates_cannot_serve_dtls_in_rtc_0_21() {
-    let mut builder = Sim::builder().seed(1);
-    let (a, b) = (builder.host("a"), builder.host("b"));
-    builder.path(a, b, LinkConfig::wired());
-    let sim = builder.build().expect("valid topology");
+    let (sim, a, b) = support::pair(1, ("a", "b"), LinkConfig::wired());
     let ed25519 = || {
         let provider = SeededCryptoProvider::new(1).expect("ring is built in");
         let key = provider
@@ -59,27 +58,10 @@ fn ed25519_certificates_cannot_serve_dtls_in_rtc_0_21() {
 /// fails, upstream fixed it, and `tests/determinism.rs` need no longer avoid such seeds.
 #[test]
 fn a_lost_dtls_flight_5_is_never_resent_in_rtc_0_21() {
-    use vnet_sim::{Fate, JitterConfig, JitterDistribution, LossModel, QueueLimit, Rate, SimTime};
+    use vnet_sim::{Fate, SimTime};
     use webrtc::peer_connection::RTCPeerConnectionState;
 
-    let config = LinkConfig {
-        capacity: Rate::from_kbps(2_000).into(),
-        queue: QueueLimit::Time(SimDuration::from_millis(100)),
-        loss: LossModel::Bernoulli { probability: 0.02 },
-        delay: SimDuration::from_millis(20),
-        jitter: JitterConfig {
-            distribution: JitterDistribution::Uniform {
-                max: SimDuration::from_millis(5),
-            },
-            reorder: false,
-        },
-        record_log: true,
-        ..LinkConfig::default()
-    };
-    let mut builder = Sim::builder().seed(42);
-    let (a, b) = (builder.host("alice"), builder.host("bob"));
-    builder.path(a, b, config);
-    let sim = builder.build().expect("valid topology");
+    let (sim, a, b) = support::pair(42, ("alice", "bob"), support::impaired(2_000, 0.02));
     let waited = sim
         .run(async {
             let alice = sim.peer(a).build().await.expect("alice");
