@@ -172,20 +172,31 @@ impl ReceiveSideEstimator {
 
         // The incoming rate is only read when a decision needs it: measuring it on every packet
         // would cost as much as the rest of this path.
+        // Measured at most once per packet, and only when a decision needs it.
+        let mut incoming = None;
         let update = match verdict.unwrap_or(self.delay.usage()) {
-            BandwidthUsage::Overusing => match self.measure_incoming(now) {
-                Some(rate) => {
-                    !self.aimd.valid_estimate() || self.aimd.time_to_reduce_further(now, rate)
+            BandwidthUsage::Overusing => {
+                incoming = Some(self.measure_incoming(now));
+                match incoming.flatten() {
+                    Some(rate) => {
+                        !self.aimd.valid_estimate() || self.aimd.time_to_reduce_further(now, rate)
+                    }
+                    None => false,
                 }
-                None => false,
-            },
+            }
             _ => match self.last_update {
-                None => self.measure_incoming(now).is_some(),
+                None => {
+                    incoming = Some(self.measure_incoming(now));
+                    incoming.flatten().is_some()
+                }
                 Some(last) => now - last >= self.feedback_interval,
             },
         };
         if update {
-            let incoming = self.measure_incoming(now);
+            let incoming = match incoming {
+                Some(measured) => measured,
+                None => self.measure_incoming(now),
+            };
             self.aimd.update(now, self.delay.usage(), incoming);
             self.feedback_interval = self.compute_feedback_interval();
             self.last_update = Some(now);
