@@ -52,7 +52,7 @@ enum ScenarioCommand {
         /// Overrides the file's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Overrides the file's estimator: ours-send-side, ours-remb or rtc-gcc.
+        /// Overrides the file's estimator: ours-send-side, ours-send-side-no-probing, ours-remb or rtc-gcc.
         #[arg(long)]
         estimator: Option<String>,
         /// Output folder (default `target/scenarios/<name>/`).
@@ -278,7 +278,9 @@ fn run(
         None => None,
         Some((_, Some(e))) => Some(e),
         Some((e, None)) => {
-            eprintln!("error: unknown estimator '{e}' (ours-send-side, ours-remb, rtc-gcc)");
+            eprintln!(
+                "error: unknown estimator '{e}' (ours-send-side, ours-send-side-no-probing, ours-remb, rtc-gcc)"
+            );
             return ExitCode::from(2);
         }
     };

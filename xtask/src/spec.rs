@@ -47,6 +47,8 @@ pub enum EstimatorName {
     /// Our send-side estimator, TWCC feedback.
     #[default]
     OursSendSide,
+    /// Our send-side estimator without probe clusters.
+    OursSendSideNoProbing,
     /// Our REMB path.
     OursRemb,
     /// webrtc-rs 0.21's `rtc::interceptor::Gcc`.
@@ -58,6 +60,7 @@ impl EstimatorName {
     pub fn estimator(self) -> Estimator {
         match self {
             Self::OursSendSide => Estimator::OursSendSide,
+            Self::OursSendSideNoProbing => Estimator::OursSendSideNoProbing,
             Self::OursRemb => Estimator::OursRemb,
             Self::RtcGcc => Estimator::RtcGcc,
         }
@@ -67,6 +70,7 @@ impl EstimatorName {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "ours-send-side" => Some(Self::OursSendSide),
+            "ours-send-side-no-probing" => Some(Self::OursSendSideNoProbing),
             "ours-remb" => Some(Self::OursRemb),
             "rtc-gcc" => Some(Self::RtcGcc),
             _ => None,

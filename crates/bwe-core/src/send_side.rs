@@ -146,6 +146,8 @@ pub struct SendSideEstimator {
     highest_sequence: Option<u64>,
     network_available: bool,
     was_in_alr: bool,
+    /// The encoder target after the pacer's congestion-window pushback, if pushed back.
+    pushback: Option<Bitrate>,
     last_now: Timestamp,
     feedback_packets: u64,
     duplicate_feedback: u64,
@@ -185,6 +187,7 @@ impl SendSideEstimator {
             highest_sequence: None,
             network_available: false,
             was_in_alr: false,
+            pushback: None,
             last_now: Timestamp::MIN,
             feedback_packets: 0,
             duplicate_feedback: 0,
@@ -220,6 +223,15 @@ impl SendSideEstimator {
     pub fn on_sent(&mut self, now: Timestamp, packet: &SentPacket) {
         self.observe(now);
         self.alr.on_bytes_sent(packet.size, packet.send_time);
+    }
+
+    /// The pacer pushed the encoder target back to `target` because its congestion window is
+    /// filling (`None`: no pushback). The ALR detector then measures the sender against that
+    /// rate: an encoder sending what it was told is not application-limited, and treating it as
+    /// such would cap the target at the acknowledged rate, which the pushback itself lowered,
+    /// and hold both down after the window has drained.
+    pub fn set_pushback_target(&mut self, target: Option<Bitrate>) {
+        self.pushback = target;
     }
 
     /// A round-trip time measurement (from feedback timing or RTCP).
@@ -267,10 +279,16 @@ impl SendSideEstimator {
 
         let acked = self.acked.bitrate();
         let usage = self.delay.usage();
+        if usage == BandwidthUsage::Overusing {
+            self.probe.on_congestion(now);
+        }
         let probe = self.probe_results.fetch_and_reset_last_estimate();
         match (usage, probe) {
             // A probe result is only taken while the delay signal does not object (libwebrtc
-            // `DelayBasedBwe::MaybeUpdateEstimate`): over-use wins over a probe.
+            // `DelayBasedBwe::MaybeUpdateEstimate`): over-use wins over a probe. As there, a
+            // result below the estimate is taken too: what a burst got through is a
+            // measurement of the path, and on a link whose capacity swings (cellular traces)
+            // it pulls an estimate that ran ahead back down within a round trip.
             (BandwidthUsage::Overusing, _) | (_, None) => {
                 self.aimd.update(now, usage, acked);
             }
@@ -283,6 +301,13 @@ impl SendSideEstimator {
         }
 
         self.loss.on_packet_results(now, lost, total);
+        if self
+            .loss
+            .loss_fraction()
+            .is_some_and(|f| f > self.config.loss.low_loss)
+        {
+            self.probe.on_congestion(now);
+        }
         self.update_target(now, acked);
     }
 
@@ -303,7 +328,10 @@ impl SendSideEstimator {
         // The ALR detector measures the application against the path's estimate (as in
         // libwebrtc); the cap follows the acknowledged rate, so an application that wakes up
         // climbs by the cap factor per acknowledged-rate update until it leaves ALR.
-        self.alr.set_estimated_bitrate(self.estimate);
+        let asked = self
+            .pushback
+            .map_or(self.estimate, |p| p.min(self.estimate));
+        self.alr.set_estimated_bitrate(asked);
         self.sync_alr(now);
         self.probe.set_estimate(now, self.estimate);
     }

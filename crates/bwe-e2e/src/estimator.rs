@@ -42,9 +42,9 @@ const GCC_MAX: Bitrate = Bitrate::from_mbps(30);
 pub enum Estimator {
     /// Our send-side estimator with TWCC feedback (`configure_send_side_bwe`).
     OursSendSide,
-    /// The same with our probing pacer in place of rtc's (`send_side_with_probing`): probe
-    /// clusters, and the congestion window.
-    OursSendSideProbing,
+    /// The same with probe clusters off (`send_side_without_probing`), to show what probing
+    /// adds.
+    OursSendSideNoProbing,
     /// Our REMB path both ways (`configure_remb_bwe`): REMB from the receiver, loss control
     /// under it at the sender, a pacer enforcing the result.
     OursRemb,
@@ -57,7 +57,7 @@ impl Estimator {
     pub fn name(self) -> &'static str {
         match self {
             Self::OursSendSide => "ours (send side)",
-            Self::OursSendSideProbing => "ours (probing)",
+            Self::OursSendSideNoProbing => "ours (no probing)",
             Self::OursRemb => "ours (REMB)",
             Self::RtcGcc => "rtc::Gcc",
         }
@@ -121,11 +121,11 @@ impl Endpoint {
             register_rtx_codec(&mut media_engine, VP8_PAYLOAD_TYPE, RTX_PAYLOAD_TYPE)?;
         }
         let (registry, target): (Registry, Arc<dyn TargetSource>) = match estimator {
-            Estimator::OursSendSide | Estimator::OursSendSideProbing | Estimator::OursRemb => {
+            Estimator::OursSendSide | Estimator::OursSendSideNoProbing | Estimator::OursRemb => {
                 let mut config = match estimator {
                     Estimator::OursSendSide => BweChainConfig::send_side(CongestionFeedback::Twcc),
-                    Estimator::OursSendSideProbing => {
-                        BweChainConfig::send_side_with_probing(CongestionFeedback::Twcc)
+                    Estimator::OursSendSideNoProbing => {
+                        BweChainConfig::send_side_without_probing(CongestionFeedback::Twcc)
                     }
                     _ => BweChainConfig::remb(),
                 };

@@ -35,6 +35,7 @@
 //! estimator. It is assembled here rather than by calling that helper and then replacing its
 //! pacer, because the registry announces every replacement with a warning.
 
+use bwe_core::probe::CAPACITY_PROBING_INTERVAL;
 use bwe_core::send_side::SendSideConfig;
 use rtc::interceptor::{
     CongestionControlBuilder, PacerBuilder, Registry, Rfc8888Builder, Slot, TwccReceiverBuilder,
@@ -67,17 +68,19 @@ pub struct SendSideChain {
     /// Our pacer (its start rate and pacing factor are taken from `estimator`), or `None` for
     /// rtc's pacer, which paces at the target, cannot probe and does not limit retransmissions.
     ///
-    /// The default is our pacer with probing off: it paces at 2.5 × the target, applies the
-    /// congestion window, and throttles retransmissions. The last matters most. rtc 0.21's NACK
-    /// generator asks again for every missing packet every 100 ms without limit, and rtc's RTX
-    /// packets never enter the congestion controller's history. So after a capacity drop, rtc's
-    /// pacer spent the whole target on retransmissions and sent no media for 3.5 s; the
-    /// estimator, with no feedback, froze (RFC 8867 §5.1 at 60 s).
+    /// The default is our pacer with probing on: it paces at 2.5 × the target, sends the
+    /// estimator's probe clusters, applies the congestion window, and throttles
+    /// retransmissions. The last matters most. rtc 0.21's NACK generator asks again for every
+    /// missing packet every 100 ms without limit, and rtc's RTX packets never enter the
+    /// congestion controller's history. So after a capacity drop, rtc's pacer spent the whole
+    /// target on retransmissions and sent no media for 3.5 s; the estimator, with no feedback,
+    /// froze (RFC 8867 §5.1 at 60 s).
     ///
-    /// Probing stays off by default ([`BweChainConfig::send_side_with_probing`] turns it on):
-    /// it brings the target to capacity within a second, but an encoder that lags a sudden
-    /// capacity drop then overfills a short drop-tail queue. On the 1.5 → 0.6 Mbit/s step with
-    /// a 300 ms queue, the queue's p95 was 265 ms with probing and 30 ms without.
+    /// Probing finds capacity in a round trip instead of at 8 %/s ([`BweChainConfig::
+    /// send_side_without_probing`] turns it off). What made it safe as a default: a window
+    /// sized by the path's round trip rather than the queue-inflated one, retransmissions
+    /// limited to packets under 1 s old and to the pushed-back target, and ALR measured
+    /// against the pushed-back target (see the pacer's and `bwe-core`'s docs).
     pub pacer: Option<PacerConfig>,
 }
 
@@ -103,6 +106,16 @@ pub struct BweChainConfig {
     pub abs_send_time: bool,
 }
 
+/// The estimator of the default send-side chain: `bwe-core`'s defaults with capacity probing
+/// on. Behind a pacer and an encoder that follows its target with some lag it finds a raised
+/// capacity within about a second (RFC 8867 §5.1 at 40 s: 1.0 → 2.0 Mbit/s target in 1 s, where
+/// AIMD alone takes 12 s); see `ProbeControllerConfig::capacity_probing_interval`.
+fn default_estimator() -> SendSideConfig {
+    let mut config = SendSideConfig::default();
+    config.probe.capacity_probing_interval = Some(CAPACITY_PROBING_INTERVAL);
+    config
+}
+
 impl BweChainConfig {
     /// Our send-side estimator with `feedback`, a REMB cap if the remote sends REMB, NACK with
     /// RTX and RTCP reports.
@@ -110,11 +123,8 @@ impl BweChainConfig {
         Self {
             send_side: Some(SendSideChain {
                 feedback,
-                estimator: SendSideConfig::default(),
-                pacer: Some(PacerConfig {
-                    probing: false,
-                    ..PacerConfig::default()
-                }),
+                estimator: default_estimator(),
+                pacer: Some(PacerConfig::default()),
             }),
             remb_receiver: None,
             remb_sender: Some(RembSenderConfig {
@@ -127,13 +137,13 @@ impl BweChainConfig {
         }
     }
 
-    /// [`Self::send_side`] with probing on: start-up, raised-maximum and ALR probe clusters,
-    /// filled with padding (see [`SendSideChain::pacer`] for why it is not the default yet).
-    pub fn send_side_with_probing(feedback: CongestionFeedback) -> Self {
+    /// [`Self::send_side`] with probe clusters off: the pacer still paces, applies the window
+    /// and throttles retransmissions, but the target only climbs by AIMD.
+    pub fn send_side_without_probing(feedback: CongestionFeedback) -> Self {
         let mut config = Self::send_side(feedback);
         if let Some(send_side) = &mut config.send_side {
             send_side.pacer = Some(PacerConfig {
-                probing: true,
+                probing: false,
                 ..PacerConfig::default()
             });
         }
@@ -408,14 +418,14 @@ mod tests {
         );
     }
 
-    /// With probing asked for, the chain is the same; only the pacer's setting differs.
+    /// With probing turned off, the chain is the same; only the pacer's setting differs.
     #[test]
-    fn probing_preset_puts_our_pacer_in_the_pacer_slot() {
+    fn the_preset_without_probing_keeps_our_pacer_in_the_pacer_slot() {
         let mut engine = engine();
         let (registry, _) = configure_bwe(
             Registry::new(),
             &mut engine,
-            BweChainConfig::send_side_with_probing(CongestionFeedback::Twcc),
+            BweChainConfig::send_side_without_probing(CongestionFeedback::Twcc),
         )
         .expect("configures");
         let names = names(&registry);

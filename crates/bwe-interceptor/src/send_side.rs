@@ -165,6 +165,9 @@ impl BandwidthEstimator for BweSendSide {
             let sent = crate::report_map::sent_packet(&mut self.epoch, report);
             self.estimator.on_sent(now_ts, &sent);
         }
+        if let Some(mailbox) = &self.mailbox {
+            self.estimator.set_pushback_target(mailbox.pushback());
+        }
         for chunk in reports.chunks(SCRATCH_CAPACITY) {
             let results = match &self.mailbox {
                 Some(mailbox) => mailbox.with_lookup(|lookup| {

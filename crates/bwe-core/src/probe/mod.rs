@@ -5,5 +5,5 @@ pub mod controller;
 pub mod result_estimator;
 
 pub use cluster::ProbeCluster;
-pub use controller::{ProbeController, ProbeControllerConfig};
+pub use controller::{CAPACITY_PROBING_INTERVAL, ProbeController, ProbeControllerConfig};
 pub use result_estimator::ProbeResultEstimator;

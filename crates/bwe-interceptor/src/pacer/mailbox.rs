@@ -11,6 +11,8 @@
 //!   may go), and which packets belonged to which probe cluster, keyed by what both sides can
 //!   see: SSRC, wire sequence number and release instant (`PacketReport` carries all three);
 //! - **estimator → pacer**: the clusters to send;
+//! - **pacer → estimator, for ALR**: the encoder target after congestion-window pushback, so
+//!   that a sender held down by its own window is not mistaken for an application-limited one;
 //! - **both ways, for the congestion window**: the bytes in flight. The pacer adds what it
 //!   releases, batched per release instant (merged within [`ProbeMailbox::FLIGHT_MERGE`]);
 //!   the estimator, after each feedback batch, resolves everything released up to the newest
@@ -37,8 +39,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use bwe_core::ProbeInfo;
 use bwe_core::probe::ProbeCluster;
+use bwe_core::{Bitrate, ProbeInfo};
 
 /// How many clusters may wait for the pacer.
 const CLUSTER_SLOTS: usize = 8;
@@ -60,6 +62,7 @@ struct State {
     clusters_dropped: u64,
     table: Box<[Option<Entry>]>,
     flight: Flight,
+    pushback: Option<Bitrate>,
 }
 
 /// Released bytes not yet resolved by feedback: a ring of `(release instant, bytes)` batches.
@@ -157,6 +160,7 @@ impl ProbeMailbox {
                     bytes: 0,
                     rtt: None,
                 },
+                pushback: None,
             })),
             news: Arc::new(AtomicBool::new(false)),
             feedback_news: Arc::new(AtomicBool::new(false)),
@@ -274,6 +278,16 @@ impl ProbeMailbox {
             state.flight.rtt = rtt;
         }
         self.feedback_news.store(true, Ordering::Release);
+    }
+
+    /// Pacer: the encoder target is pushed back to `target` (`None`: not pushed back).
+    pub fn set_pushback(&self, target: Option<Bitrate>) {
+        lock(&self.state).pushback = target;
+    }
+
+    /// Estimator: the pushed-back encoder target the pacer last reported.
+    pub fn pushback(&self) -> Option<Bitrate> {
+        lock(&self.state).pushback
     }
 
     /// Pacer: whether feedback arrived since the last [`in_flight`](Self::in_flight), without

@@ -110,6 +110,11 @@ pub struct PacerConfig {
     /// further one (250 ms: a few round trips on a short path, two and a half of rtc's 100 ms
     /// NACK intervals).
     pub min_retransmit_interval: Duration,
+    /// Retransmissions of packets first queued longer ago than this are refused (1 s,
+    /// libwebrtc's shortest packet-history duration, `kMinPacketDurationMs`): a receiver's
+    /// jitter buffer has given up on them, and after a capacity drop resending the losses of
+    /// the drop would keep the bottleneck full for seconds.
+    pub max_retransmit_age: Duration,
     /// The queue the congestion window accepts on top of one RTT of data (350 ms, libwebrtc
     /// `kDefaultAcceptedQueueMs`); `None` turns the window off.
     pub accepted_queue: Option<Duration>,
@@ -127,6 +132,7 @@ impl Default for PacerConfig {
             queue_limit: 2_048,
             publish_interval: Duration::from_millis(100),
             min_retransmit_interval: Duration::from_millis(250),
+            max_retransmit_age: Duration::from_secs(1),
             accepted_queue: Some(Duration::from_millis(350)),
             probing: true,
         }
@@ -200,8 +206,8 @@ pub struct ProbingPacer {
     write_queue: VecDeque<TaggedPacket>,
     /// Bytes in flight as last read from the mailbox, plus what was released since.
     in_flight: u64,
-    /// The estimator's round-trip time, from the mailbox.
-    rtt: Option<Duration>,
+    /// The smallest round-trip time the estimator reported lately (see [`MinRtt`]).
+    rtt: MinRtt,
     /// Bytes released in the current batch, not yet handed to the mailbox.
     unreported: usize,
     /// Since when the window has been full, and when it was last accounted for in the stats.
@@ -240,7 +246,7 @@ impl ProbingPacer {
             read_queue: VecDeque::with_capacity(64),
             write_queue: VecDeque::with_capacity(queue_limit),
             in_flight: 0,
-            rtt: None,
+            rtt: MinRtt::default(),
             unreported: 0,
             full_since: None,
             full_accounted: None,
@@ -326,7 +332,7 @@ impl ProbingPacer {
 
     /// The congestion window, once there is an RTT to size it by.
     pub fn congestion_window(&self) -> Option<DataSize> {
-        let span = self.rtt? + self.config.accepted_queue?;
+        let span = self.rtt.get()? + self.config.accepted_queue?;
         let bytes = (self.target.as_bps_f64() * span.as_secs_f64() / 8.0) as u64;
         Some(DataSize::from_bytes(bytes.max(MIN_CONGESTION_WINDOW_BYTES)))
     }
@@ -343,7 +349,9 @@ impl ProbingPacer {
         let feedback = self.mailbox.has_feedback_news();
         let (in_flight, rtt) = self.mailbox.in_flight();
         self.in_flight = in_flight;
-        self.rtt = rtt;
+        if let Some(rtt) = rtt {
+            self.rtt.update(now, rtt);
+        }
         if feedback && self.update_pushback() {
             self.publish(now, true);
         }
@@ -374,7 +382,11 @@ impl ProbingPacer {
                 pushed
             }
         });
-        self.stats.pushback_target != before
+        if self.stats.pushback_target == before {
+            return false;
+        }
+        self.mailbox.set_pushback(self.stats.pushback_target);
+        true
     }
 
     /// Hands the batch released at `now` to the mailbox.
@@ -436,7 +448,12 @@ impl ProbingPacer {
 
     /// Refills the retransmission budget to `now`: the target accrues, up to one window of it.
     fn refill_retransmit_budget(&mut self, now: Instant) {
-        let rate = self.target.as_bps_f64();
+        // The pushed-back target is what the sender may spend in all, repairs included.
+        let rate = self
+            .stats
+            .pushback_target
+            .map_or(self.target, |p| p.min(self.target))
+            .as_bps_f64();
         let cap = (rate * RETRANSMIT_WINDOW.as_secs_f64()).max(RETRANSMIT_MIN_BUDGET_BYTES * 8.0);
         let budget = match self.retransmit_refilled {
             None => cap,
@@ -455,7 +472,15 @@ impl ProbingPacer {
     fn admit_retransmission(&mut self, i: usize, seq: u16, bytes: usize, now: Instant) -> bool {
         self.refill_retransmit_budget(now);
         let bits = bytes as f64 * 8.0;
-        if !self.streams[i].retransmission_allowed(seq, now, self.config.min_retransmit_interval)
+        let too_old = self.streams[i]
+            .original_age(seq, now)
+            .is_some_and(|age| age > self.config.max_retransmit_age);
+        if too_old
+            || !self.streams[i].retransmission_allowed(
+                seq,
+                now,
+                self.config.min_retransmit_interval,
+            )
             || self.retransmit_budget < bits
         {
             return false;
@@ -627,6 +652,16 @@ impl ProbingPacer {
         }
         self.refresh_stats(now);
         self.last_publish = Some(now);
+        tracing::debug!(
+            target: "bwe::pacer",
+            queued_packets = self.stats.queued_packets,
+            queued_bytes = self.queued_bytes,
+            queue_delay_ms = self.stats.queue_delay.map(|d| d.as_millis()),
+            in_flight = self.in_flight,
+            window = self.stats.congestion_window.map(|w| w.bytes()),
+            pushback = ?self.stats.pushback_target,
+            "pacer state"
+        );
         if let Some(handle) = &self.handle {
             let stats = self.stats;
             handle.update(|s| s.pacer = Some(stats));
@@ -706,6 +741,9 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ProbingPacer {
             }
             self.stats.retransmissions += 1;
         } else {
+            if let Some(i) = self.stream_index(rtp.header.ssrc) {
+                self.streams[i].original_queued(rtp.header.sequence_number, now);
+            }
             self.charge_media(bytes, now);
         }
         self.queued_bytes += bytes;
@@ -769,4 +807,41 @@ impl Interceptor for ProbingPacer {
     fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
 
     fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
+}
+
+/// The smallest round-trip time over the last 5–10 s: the minimum of the current 5 s bucket
+/// and the one before it.
+///
+/// The window is sized by the path's round trip, not by the latest one: a round trip measured
+/// through a standing queue includes that queue, and a window sized from it would grow with the
+/// queue it is meant to bound (after a capacity drop, 300 ms of queue made the window admit
+/// another 300 ms). libwebrtc takes the minimum of recent per-feedback maxima for the same
+/// reason; two buckets keep this O(1) and let a lasting path change in after at most 10 s.
+#[derive(Debug, Default, Clone, Copy)]
+struct MinRtt {
+    current: Option<Duration>,
+    previous: Option<Duration>,
+    bucket_start: Option<Instant>,
+}
+
+impl MinRtt {
+    const BUCKET: Duration = Duration::from_secs(5);
+
+    fn update(&mut self, now: Instant, rtt: Duration) {
+        match self.bucket_start {
+            Some(start) if now.saturating_duration_since(start) < Self::BUCKET => {}
+            _ => {
+                self.previous = self.current.take();
+                self.bucket_start = Some(now);
+            }
+        }
+        self.current = Some(self.current.map_or(rtt, |c| c.min(rtt)));
+    }
+
+    fn get(&self) -> Option<Duration> {
+        match (self.current, self.previous) {
+            (Some(c), Some(p)) => Some(c.min(p)),
+            (c, p) => c.or(p),
+        }
+    }
 }

@@ -47,6 +47,8 @@ pub struct PacedStream {
     filler_id: u8,
     /// Retransmissions accepted, direct-mapped by application sequence number.
     resent: Box<[Resent]>,
+    /// When each media packet was first queued, direct-mapped by application sequence number.
+    originals: Box<[Option<(u16, Instant)>]>,
 }
 
 /// What the pacer remembers of one retransmitted packet.
@@ -84,6 +86,7 @@ impl PacedStream {
             last_timestamp: None,
             filler_id,
             resent: vec![Resent::default(); RESENT_SLOTS].into_boxed_slice(),
+            originals: vec![None; RESENT_SLOTS].into_boxed_slice(),
         }
     }
 
@@ -101,6 +104,23 @@ impl PacedStream {
         };
         let doublings = u32::from(r.count.saturating_sub(1)).min(MAX_BACKOFF_DOUBLINGS);
         !r.pending && now.saturating_duration_since(accepted) >= min_interval * (1 << doublings)
+    }
+
+    /// The first transmission of application number `seq` entered the queue at `now`.
+    pub fn original_queued(&mut self, seq: u16, now: Instant) {
+        self.originals[usize::from(seq) % RESENT_SLOTS] = Some((seq, now));
+    }
+
+    /// How long ago the first transmission of `seq` was queued: `None` when this stream never
+    /// queued one in the slot, `Duration::MAX` when the slot has moved on to a newer packet
+    /// (the original is more than [`RESENT_SLOTS`] packets old).
+    pub fn original_age(&self, seq: u16, now: Instant) -> Option<Duration> {
+        let (slot_seq, at) = self.originals[usize::from(seq) % RESENT_SLOTS]?;
+        Some(if slot_seq == seq {
+            now.saturating_duration_since(at)
+        } else {
+            Duration::MAX
+        })
     }
 
     /// A retransmission of `seq` entered the queue at `now`.
