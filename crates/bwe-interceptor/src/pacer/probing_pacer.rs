@@ -513,10 +513,14 @@ impl ProbingPacer {
             return false;
         }
         let remaining = probe.info.min_bytes.bytes().saturating_sub(probe.bytes);
+        let packets_left = u64::from(probe.info.min_probes.saturating_sub(probe.packets)).max(1);
         let bytes = if let Some(packet) = self.pop_queued() {
             self.release(packet, now)
         } else {
-            let size = (remaining as usize).clamp(MAX_FILLER / 2, MAX_FILLER + 32);
+            // The bytes still owed spread over the packets still owed, in packets of 500 to
+            // 1 050 bytes: big enough that their UDP/IP and SRTP overhead weighs on the
+            // measured rate about as it does on media.
+            let size = ((remaining / packets_left) as usize).clamp(MAX_FILLER / 2, MAX_FILLER + 32);
             let padding = self.pad_on.and_then(|i| self.streams[i].padding(size));
             let Some(rtp) = padding else {
                 self.probe = None;
