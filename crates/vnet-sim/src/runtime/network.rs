@@ -89,7 +89,7 @@ pub struct NetworkStats {
     pub no_socket: Counter,
     /// Dropped because the receiving socket's queue was full.
     pub socket_overflow: Counter,
-    /// Dropped after as many forwards as there are hosts: a routing loop. The builder refuses
+    /// Dropped rather than forwarded more times than there are hosts: a routing loop. The builder refuses
     /// loops, so this stays zero; it is a guard.
     pub hop_limit: Counter,
 }
