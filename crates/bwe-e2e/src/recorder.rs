@@ -235,6 +235,7 @@ mod tests {
             size: 1_000,
             queue_delay: None,
             fate,
+            origin: 0,
         }
     }
 

@@ -235,6 +235,25 @@ pub(crate) mod tests {
         })
     }
 
+    /// A shared link's log is split per sender by the origin tag, so the link must copy it
+    /// unchanged, and untagged packets must read as origin 0.
+    #[test]
+    fn the_log_carries_each_packets_origin() {
+        let config = LinkConfig {
+            delay: SimDuration::from_millis(5),
+            record_log: true,
+            ..LinkConfig::default()
+        };
+        let mut link: Link<u64> = Link::new(&config, 1).expect("valid config");
+        link.handle_packet(SimTime::ZERO, Packet::new(1, 100).with_origin(7));
+        link.handle_packet(SimTime::ZERO, Packet::new(2, 100));
+        let delivered = drain(&mut link, SimTime::from_millis(5));
+        let origins: Vec<u32> = delivered.iter().map(|d| d.packet.origin).collect();
+        assert_eq!(origins, vec![7, 0]);
+        let logged: Vec<u32> = link.log().iter().map(|r| r.origin).collect();
+        assert_eq!(logged, vec![7, 0]);
+    }
+
     /// Runs `link` event by event, checking the sans-I/O contract at every step.
     fn drive(link: &mut Link<u64>) -> Vec<Delivered<u64>> {
         let mut sends = send_times().peekable();

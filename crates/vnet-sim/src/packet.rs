@@ -1,25 +1,44 @@
-//! Packets as a link sees them: an opaque payload and a size.
+//! Packets as a link sees them: an opaque payload, a size and an origin tag.
 //!
 //! The link never looks inside the payload; it is generic so that a test can send `u64` ids and a
 //! runtime can send datagrams through the same code. The size is given separately because it is
 //! what the link's capacity and queue act on, and a payload's in-memory size (a `Vec`, an id)
 //! need not be its size on the wire (headers).
+//!
+//! The origin is a plain number the link copies into its per-packet log and never acts on. A
+//! runtime that lets several senders share one link (a bottleneck behind a router) sets it to
+//! the sending host, so the shared link's log can be split per flow; reading it out of the
+//! payload instead would make the log generic over the payload type, or the link look inside it.
 
 use crate::time::{SimDuration, SimTime};
 
-/// A packet handed to a link: payload and size on the wire.
+/// A packet handed to a link: payload, size on the wire, and the tag of where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Packet<T> {
     /// Carried through untouched.
     pub payload: T,
     /// Size on the wire, bytes: what serialisation and queue limits count.
     pub size: u32,
+    /// Who sent it, as the caller numbers senders; copied into [`crate::PacketRecord::origin`]
+    /// and otherwise ignored. The simulation runtime writes the sending host's
+    /// [`crate::HostId::index`]; a packet built with [`Packet::new`] has origin 0.
+    pub origin: u32,
 }
 
 impl<T> Packet<T> {
-    /// A packet of `size` bytes carrying `payload`.
+    /// A packet of `size` bytes carrying `payload`, from origin 0.
     pub fn new(payload: T, size: u32) -> Self {
-        Self { payload, size }
+        Self {
+            payload,
+            size,
+            origin: 0,
+        }
+    }
+
+    /// The same packet tagged with `origin`.
+    #[must_use]
+    pub fn with_origin(self, origin: u32) -> Self {
+        Self { origin, ..self }
     }
 }
 

@@ -18,6 +18,10 @@
 //! Each link draws its randomness from a seed derived from the simulation's seed and the names of
 //! its two hosts (`"link/alice->bob"`), so adding a host or a link elsewhere does not change any
 //! other link's numbers.
+//!
+//! Hosts without a link between them reach each other through static routes
+//! ([`SimBuilder::route`]): several senders with access links of their own sharing one
+//! bottleneck behind a router, as in RFC 8867 §5.5.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -26,6 +30,7 @@ use crate::config::LinkConfig;
 use crate::link::Link;
 use crate::runtime::address;
 use crate::runtime::network::Network;
+use crate::runtime::routes::{self, Route};
 use crate::runtime::state::{Inner, Limits};
 use crate::runtime::{HostId, SimError, SimRuntime};
 use crate::seed::derive_seed;
@@ -44,6 +49,7 @@ pub struct SimBuilder {
     seed: Option<u64>,
     hosts: Vec<String>,
     links: Vec<(HostId, HostId, LinkConfig)>,
+    routes: Vec<Route>,
     limits: Limits,
 }
 
@@ -53,6 +59,7 @@ impl Default for SimBuilder {
             seed: None,
             hosts: Vec::new(),
             links: Vec::new(),
+            routes: Vec::new(),
             limits: Limits {
                 max_steps_per_instant: DEFAULT_MAX_STEPS_PER_INSTANT,
                 time_limit: DEFAULT_TIME_LIMIT,
@@ -102,7 +109,32 @@ impl SimBuilder {
         self
     }
 
-    /// Builds the simulation: allocates each host a loopback address and builds each link.
+    /// Adds a static route: a datagram at host `at` addressed to host `dst` goes next over the
+    /// link `at → via`. This holds for datagrams sent at `at` and for datagrams a link delivers
+    /// to `at` on their way to `dst`; they are handed on at the instant they arrive. A direct
+    /// link `at → dst`, if configured, takes precedence and the route is unused.
+    ///
+    /// Routes are one direction: a reply from `dst` needs routes (or links) of its own.
+    /// [`build`](Self::build) refuses unknown hosts, a route given twice or to its own host, a
+    /// missing link `at → via`, and routes that do not lead to `dst` (a dead end or a loop).
+    ///
+    /// ```no_run
+    /// use vnet_sim::{LinkConfig, Rate, Sim};
+    ///
+    /// let mut builder = Sim::builder().seed(7);
+    /// let (a, r, d) = (builder.host("a"), builder.host("router"), builder.host("d"));
+    /// builder.path(a, r, LinkConfig::wired());
+    /// builder.path(r, d, LinkConfig { capacity: Rate::from_kbps(4_000).into(), ..LinkConfig::wired() });
+    /// builder.route(a, d, r).route(d, a, r);
+    /// let sim = builder.build().expect("valid topology");
+    /// ```
+    pub fn route(&mut self, at: HostId, dst: HostId, via: HostId) -> &mut Self {
+        self.routes.push(Route { at, dst, via });
+        self
+    }
+
+    /// Builds the simulation: allocates each host a loopback address, builds each link and
+    /// checks the routes.
     pub fn build(self) -> Result<Sim, SimError> {
         let seed = self.seed.ok_or(SimError::MissingSeed)?;
         let mut network = Network::default();
@@ -133,6 +165,11 @@ impl SimBuilder {
                 source,
             })?;
             network.add_link(*from, *to, link);
+        }
+        let pairs: Vec<(HostId, HostId)> = self.links.iter().map(|(f, t, _)| (*f, *t)).collect();
+        routes::check(&self.hosts, &pairs, &self.routes)?;
+        for r in &self.routes {
+            network.add_route(r.at, r.dst, r.via);
         }
         let inner = Arc::new(Inner::new(network, seed, self.limits));
         Ok(Sim {

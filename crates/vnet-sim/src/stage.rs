@@ -120,6 +120,7 @@ impl<T> Sink<T> {
                 size: p.size(),
                 queue_delay: p.queue_delay,
                 fate,
+                origin: p.packet.origin,
             });
         }
     }

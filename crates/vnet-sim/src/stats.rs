@@ -45,6 +45,10 @@ pub struct PacketRecord {
     pub queue_delay: Option<SimDuration>,
     /// Delivered, or dropped and why.
     pub fate: Fate,
+    /// The packet's [`crate::Packet::origin`]: in a simulation, the [`crate::HostId::index`] of
+    /// the host that sent it, kept across every hop, so a link several hosts send through can
+    /// be split per sender.
+    pub origin: u32,
 }
 
 /// A count of packets and their bytes.

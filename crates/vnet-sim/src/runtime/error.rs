@@ -33,6 +33,51 @@ pub enum SimError {
         /// Receiving host.
         to: String,
     },
+    /// A static route was configured twice for the same host and destination.
+    #[error("the route at {at} for {dst} is configured twice")]
+    DuplicateRoute {
+        /// The host the route is at.
+        at: String,
+        /// The destination host.
+        dst: String,
+    },
+    /// A static route whose first hop has no link to take.
+    #[error("the route at {at} for {dst} goes via {via}, but there is no link {at} -> {via}")]
+    NoFirstHop {
+        /// The host the route is at.
+        at: String,
+        /// The destination host.
+        dst: String,
+        /// The next hop it names.
+        via: String,
+    },
+    /// A static route for the host it is at: a datagram there has arrived.
+    #[error("the route at {host} is for {host} itself")]
+    RouteToSelf {
+        /// The host.
+        host: String,
+    },
+    /// Following the routes from a host towards a destination reaches a host with neither a
+    /// link nor a route to it.
+    #[error("the route at {at} for {dst} stops at {stuck}: no link or route from there to {dst}")]
+    RouteDeadEnd {
+        /// The host the route is at.
+        at: String,
+        /// The destination host.
+        dst: String,
+        /// The host where the way ends.
+        stuck: String,
+    },
+    /// Following the routes from a host towards a destination comes back to a host it passed.
+    #[error("the route at {at} for {dst} loops: {path}")]
+    RoutingLoop {
+        /// The host the route is at.
+        at: String,
+        /// The destination host.
+        dst: String,
+        /// The hosts passed, ending with the first one met twice (`a -> r -> a`).
+        path: String,
+    },
     /// A link configuration that does not validate.
     #[error("link {from} -> {to}: {source}")]
     Config {

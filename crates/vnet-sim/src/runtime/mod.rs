@@ -5,7 +5,8 @@
 //! - `executor`: single-threaded, FIFO run queue, join handles with abort/detach;
 //! - `event`: timers and link wake-ups in `(deadline, sequence)` order;
 //! - `driver`: the run loop that jumps the clock, with livelock, stall and time-limit guards;
-//! - `network` and `socket`: hosts, directed links and UDP sockets;
+//! - `network` and `socket`: hosts, directed links, forwarding and UDP sockets;
+//! - `routes`: the checks a topology's static routes pass before a run;
 //! - `address`: loopback addresses that parallel simulations never share;
 //! - `sim_runtime`: the `Runtime` implementation and the fault verbs;
 //! - `state`: the single lock everything above shares, and the two rules that keep it safe.
@@ -16,6 +17,7 @@ mod error;
 pub(crate) mod event;
 pub(crate) mod executor;
 pub(crate) mod network;
+pub(crate) mod routes;
 mod sim_runtime;
 mod socket;
 pub(crate) mod state;

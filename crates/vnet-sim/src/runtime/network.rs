@@ -8,8 +8,26 @@
 //! queue, so deliveries are timers like any other and fire in the same `(deadline, sequence)`
 //! order.
 //!
-//! Datagrams with no link between their hosts, or for an address nobody has bound, vanish as on
-//! a real network, and are counted in [`NetworkStats`].
+//! # Routes
+//!
+//! A datagram at a host goes next over the direct link to its destination host if there is one,
+//! else over the link named by that host's static route for the destination
+//! ([`crate::SimBuilder::route`]). When a link delivers a datagram addressed to a host other than
+//! the link's end host, the network hands it to the next hop at that same instant: a router with
+//! no forwarding delay of its own (model one with a link's delay or capacity). Forwarding happens
+//! inside the delivering link's wake-up, in delivery order, so it adds no event and no
+//! randomness, and a topology without routes runs exactly as before. Static routes, not a
+//! routing protocol, because a scenario names its topology up front (RFC 8867 §5.5: several
+//! access links into one bottleneck) and a protocol's convergence would be noise in the result.
+//!
+//! The builder refuses loops, so the hop limit (as many forwards as there are hosts) is only a
+//! guard; a datagram that reaches it is counted in [`NetworkStats::hop_limit`].
+//!
+//! Every datagram enters its first link tagged with the sending host's index
+//! ([`crate::Packet::origin`]), kept on every hop, so a shared link's log tells its flows apart.
+//!
+//! Datagrams with no way on to their destination host, or for an address nobody has bound,
+//! vanish as on a real network, and are counted in [`NetworkStats`].
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -39,6 +57,21 @@ const INBOX_LIMIT: usize = 8192;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct HostId(pub(crate) usize);
 
+impl HostId {
+    /// The host's index in its simulation: 0 for the first host added, then 1, 2, … It is the
+    /// [`crate::PacketRecord::origin`] of every packet the host sends, so a shared link's log
+    /// can be split per sending host.
+    pub fn index(self) -> u32 {
+        origin_of(self.0)
+    }
+}
+
+/// The origin tag of host index `host` (host indices stay far below `u32::MAX`: each host takes
+/// one of fewer than 2^24 loopback addresses).
+fn origin_of(host: usize) -> u32 {
+    u32::try_from(host).unwrap_or(u32::MAX)
+}
+
 impl fmt::Display for HostId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "host #{}", self.0)
@@ -49,13 +82,16 @@ impl fmt::Display for HostId {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct NetworkStats {
-    /// Sent to a host with no link from the sender's host, or to an address outside the
-    /// simulation.
+    /// Sent or forwarded at a host with neither a link nor a route to the destination host, or
+    /// sent to an address outside the simulation.
     pub unroutable: Counter,
     /// Delivered by a link to an address no socket is bound to.
     pub no_socket: Counter,
     /// Dropped because the receiving socket's queue was full.
     pub socket_overflow: Counter,
+    /// Dropped rather than forwarded more times than there are hosts: a routing loop. The builder refuses
+    /// loops, so this stays zero; it is a guard.
+    pub hop_limit: Counter,
 }
 
 /// A UDP datagram in flight.
@@ -64,6 +100,8 @@ pub(crate) struct Datagram {
     src: SocketAddr,
     dst: SocketAddr,
     bytes: Vec<u8>,
+    /// Times forwarded so far.
+    hops: usize,
 }
 
 #[derive(Debug)]
@@ -77,6 +115,8 @@ struct Host {
 #[derive(Debug)]
 struct LinkSlot {
     link: Link<Datagram>,
+    /// The host at the far end.
+    to: usize,
     /// The earliest wake-up armed in the event queue and not yet fired.
     armed: Option<SimTime>,
 }
@@ -93,7 +133,10 @@ pub(crate) struct Network {
     hosts: Vec<Host>,
     by_ip: HashMap<IpAddr, usize>,
     links: Vec<LinkSlot>,
-    routes: HashMap<(usize, usize), LinkId>,
+    /// The direct link of each `(from, to)` pair that has one.
+    direct: HashMap<(usize, usize), LinkId>,
+    /// Static routes: `(at, dst)` to the link `at → via` a datagram takes next.
+    next_hops: HashMap<(usize, usize), LinkId>,
     inboxes: HashMap<SocketAddr, Inbox>,
     stats: NetworkStats,
 }
@@ -110,8 +153,20 @@ impl Network {
     /// Adds the link `from → to`. The caller has checked the hosts exist and the pair is new.
     pub(crate) fn add_link(&mut self, from: HostId, to: HostId, link: Link<Datagram>) {
         let id = self.links.len();
-        self.links.push(LinkSlot { link, armed: None });
-        self.routes.insert((from.0, to.0), id);
+        self.links.push(LinkSlot {
+            link,
+            to: to.0,
+            armed: None,
+        });
+        self.direct.insert((from.0, to.0), id);
+    }
+
+    /// Sends datagrams at `at` for `dst` over the link `at → via`. The caller has checked the
+    /// hosts, the link and the absence of loops.
+    pub(crate) fn add_route(&mut self, at: HostId, dst: HostId, via: HostId) {
+        if let Some(id) = self.link(at, via) {
+            self.next_hops.insert((at.0, dst.0), id);
+        }
     }
 
     /// The host's name, if it exists.
@@ -138,8 +193,17 @@ impl Network {
     }
 
     /// The link `from → to`, if any.
-    pub(crate) fn route(&self, from: HostId, to: HostId) -> Option<LinkId> {
-        self.routes.get(&(from.0, to.0)).copied()
+    pub(crate) fn link(&self, from: HostId, to: HostId) -> Option<LinkId> {
+        self.direct.get(&(from.0, to.0)).copied()
+    }
+
+    /// The link a datagram at host `at` for host `dst` takes next: the direct one if any, else
+    /// the route's.
+    fn next_link(&self, at: usize, dst: usize) -> Option<LinkId> {
+        self.direct
+            .get(&(at, dst))
+            .or_else(|| self.next_hops.get(&(at, dst)))
+            .copied()
     }
 
     /// Opens a receive queue for `addr`, which must belong to a host.
@@ -165,7 +229,8 @@ impl Network {
         self.inboxes.remove(&addr).and_then(|i| i.waker)
     }
 
-    /// Hands a datagram from `src` to `dst` to the link between their hosts.
+    /// Hands a datagram from `src` to `dst` to the first link on the way to `dst`'s host, tagged
+    /// with the sending host.
     pub(crate) fn send(
         &mut self,
         now: SimTime,
@@ -180,8 +245,8 @@ impl Network {
         let route = self
             .host_at(src.ip())
             .zip(self.host_at(dst.ip()))
-            .and_then(|(from, to)| self.route(from, to));
-        let Some(id) = route else {
+            .and_then(|(from, to)| Some((from, self.next_link(from.0, to.0)?)));
+        let Some((from, id)) = route else {
             self.stats.unroutable.add(size);
             return;
         };
@@ -189,10 +254,39 @@ impl Network {
             src,
             dst,
             bytes: bytes.to_vec(),
+            hops: 0,
         };
-        self.links[id]
-            .link
-            .handle_packet(now, Packet::new(datagram, size));
+        let packet = Packet::new(datagram, size).with_origin(from.index());
+        self.links[id].link.handle_packet(now, packet);
+        self.arm(id, events);
+    }
+
+    /// Hands a datagram a link delivered at host `at` to the next link towards its destination
+    /// host `dst`, at `now`.
+    fn forward(
+        &mut self,
+        now: SimTime,
+        events: &mut Events,
+        at: usize,
+        dst: usize,
+        packet: Packet<Datagram>,
+    ) {
+        let Packet {
+            payload: mut datagram,
+            size,
+            origin,
+        } = packet;
+        datagram.hops += 1;
+        if datagram.hops > self.hosts.len() {
+            self.stats.hop_limit.add(size);
+            return;
+        }
+        let Some(id) = self.next_link(at, dst) else {
+            self.stats.unroutable.add(size);
+            return;
+        };
+        let packet = Packet::new(datagram, size).with_origin(origin);
+        self.links[id].link.handle_packet(now, packet);
         self.arm(id, events);
     }
 
@@ -229,7 +323,8 @@ impl Network {
     }
 
     /// Runs link `id` at `now`: delivers what is due into receive queues (collecting the wakers
-    /// to wake), then arms its next wake-up.
+    /// to wake) or, for datagrams addressed beyond the link's end host, on to their next link;
+    /// then arms its next wake-up.
     pub(crate) fn fire_link(
         &mut self,
         id: LinkId,
@@ -241,9 +336,20 @@ impl Network {
             return;
         };
         slot.armed = None;
+        let end = slot.to;
+        // Forwards wait until the slot is no longer borrowed; the order they are handed on in
+        // is the delivery order, so it is deterministic.
+        let mut forwards = Vec::new();
         while let Some(delivered) = slot.link.poll_delivery(now) {
+            let dst_host = self.by_ip.get(&delivered.packet.payload.dst.ip()).copied();
+            if let Some(dst_host) = dst_host.filter(|&h| h != end) {
+                forwards.push((dst_host, delivered.packet));
+                continue;
+            }
             let size = delivered.packet.size;
-            let Datagram { src, dst, bytes } = delivered.packet.payload;
+            let Datagram {
+                src, dst, bytes, ..
+            } = delivered.packet.payload;
             match self.inboxes.get_mut(&dst) {
                 None => self.stats.no_socket.add(size),
                 Some(inbox) if inbox.queue.len() >= INBOX_LIMIT => {
@@ -256,6 +362,9 @@ impl Network {
             }
         }
         self.arm(id, events);
+        for (dst_host, packet) in forwards {
+            self.forward(now, events, end, dst_host, packet);
+        }
     }
 
     /// Arms link `id`'s next wake-up unless an earlier or equal one is armed already.
@@ -318,4 +427,83 @@ pub(crate) enum LinkChange<'a> {
     Capacity(&'a RateSchedule),
     Blackout(Window),
     EndBlackouts,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::LinkConfig;
+    use crate::runtime::event::EventKind;
+    use crate::time::SimDuration;
+
+    fn link(ms: u64) -> Link<Datagram> {
+        let config = LinkConfig {
+            delay: SimDuration::from_millis(ms),
+            record_log: true,
+            ..LinkConfig::default()
+        };
+        Link::new(&config, 1).expect("valid config")
+    }
+
+    /// Fires every link event in order, as the driver does.
+    fn run(network: &mut Network, events: &mut Events) {
+        let mut wakers = Vec::new();
+        while let Some(event) = events.pop() {
+            if let EventKind::Link(id) = event.kind {
+                if network.link_is_armed(id, event.at) {
+                    network.fire_link(id, event.at, events, &mut wakers);
+                }
+            }
+        }
+    }
+
+    /// The builder refuses loops, but a table that loops anyway must drop the datagram after a
+    /// bounded number of forwards, not circle it forever.
+    #[test]
+    fn a_routing_loop_that_slips_past_the_builder_is_cut_by_the_hop_limit() {
+        let mut network = Network::default();
+        let a = network.add_host("a".into(), Ipv4Addr::new(10, 0, 0, 1));
+        let r = network.add_host("r".into(), Ipv4Addr::new(10, 0, 0, 2));
+        let d = network.add_host("d".into(), Ipv4Addr::new(10, 0, 0, 3));
+        network.add_link(a, r, link(1));
+        network.add_link(r, a, link(1));
+        network.add_route(a, d, r);
+        network.add_route(r, d, a);
+        let mut events = Events::default();
+        let src = SocketAddr::new(Ipv4Addr::new(10, 0, 0, 1).into(), 1);
+        let dst = SocketAddr::new(Ipv4Addr::new(10, 0, 0, 3).into(), 1);
+        network.send(SimTime::ZERO, &mut events, src, dst, b"x");
+        run(&mut network, &mut events);
+        let stats = network.stats();
+        assert_eq!(stats.hop_limit.packets, 1);
+        assert_eq!(stats.unroutable.packets, 0);
+        // Sent once, then forwarded once per host before the limit: four link crossings.
+        let crossings: usize = [0, 1]
+            .iter()
+            .map(|&id| network.link_log(id).expect("exists").len())
+            .sum();
+        assert_eq!(crossings, 4);
+    }
+
+    /// A direct link wins over a route, so adding routes never changes a direct path's timing.
+    #[test]
+    fn a_direct_link_takes_precedence_over_a_route() {
+        let mut network = Network::default();
+        let a = network.add_host("a".into(), Ipv4Addr::new(10, 0, 1, 1));
+        let r = network.add_host("r".into(), Ipv4Addr::new(10, 0, 1, 2));
+        let d = network.add_host("d".into(), Ipv4Addr::new(10, 0, 1, 3));
+        network.add_link(a, r, link(1));
+        network.add_link(r, d, link(1));
+        network.add_link(a, d, link(7));
+        network.add_route(a, d, r);
+        let mut events = Events::default();
+        let src = SocketAddr::new(Ipv4Addr::new(10, 0, 1, 1).into(), 1);
+        let dst = SocketAddr::new(Ipv4Addr::new(10, 0, 1, 3).into(), 1);
+        network.send(SimTime::ZERO, &mut events, src, dst, b"x");
+        run(&mut network, &mut events);
+        let direct = network.link_log(2).expect("a -> d");
+        assert_eq!(direct.len(), 1);
+        assert_eq!(direct[0].origin, a.index());
+        assert!(network.link_log(0).expect("a -> r").is_empty());
+    }
 }

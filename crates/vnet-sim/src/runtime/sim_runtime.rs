@@ -189,7 +189,7 @@ impl SimRuntime {
                 .ok_or(SimError::UnknownHost { host: h })
         };
         let (from_name, to_name) = (name(from)?, name(to)?);
-        network.route(from, to).ok_or(SimError::NoLink {
+        network.link(from, to).ok_or(SimError::NoLink {
             from: from_name,
             to: to_name,
         })
