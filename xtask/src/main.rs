@@ -11,7 +11,8 @@
 //! Each run writes `trace.csv`, `metrics.json` and `plot.svg` to `target/scenarios/<name>/`.
 //! `compare` writes each estimator's files with a suffix (`trace-ours.csv`, `plot-rtc-gcc.svg`,
 //! …) in the same folder, plus `plot-compare.svg` with both on one figure; it leaves the plain
-//! names to `run`, so comparing never overwrites a run's output.
+//! names to `run`, so comparing never overwrites a run's output. `all` and a `run` of several
+//! scenarios show a progress bar on stderr when it is a terminal.
 //!
 //! `RUST_LOG` (e.g. `RUST_LOG=bwe=debug`) logs the estimators' decisions to stderr.
 //!
@@ -21,6 +22,7 @@
 
 mod output;
 mod plot;
+mod progress;
 mod spec;
 
 use std::path::{Path, PathBuf};
@@ -237,12 +239,15 @@ fn all() -> ExitCode {
     let mut virtual_s = 0.0;
     let mut rows = Vec::new();
     let mut failed = false;
+    let bar = progress::Progress::over(&scenarios, true);
     for scenario in &scenarios {
-        eprintln!("{}", output::describe(scenario));
-        match output::run(scenario) {
+        bar.start(scenario);
+        let outcome = output::run(scenario);
+        bar.finish_one();
+        match outcome {
             Ok(o) => {
                 if let Err(e) = o.write(&out_dir(&scenario.name), "") {
-                    eprintln!("{e}");
+                    bar.note(&e);
                 }
                 virtual_s += o.virtual_s;
                 failed |= !o.passed();
@@ -259,6 +264,7 @@ fn all() -> ExitCode {
             }
         }
     }
+    bar.clear();
     let wall = started.elapsed().as_secs_f64();
     println!(
         "{:<24} {} {:>6}",
@@ -333,27 +339,33 @@ fn run(
         }
     }
     let mut failed = false;
+    let bar = progress::Progress::over(&scenarios, scenarios.len() > 1);
     for scenario in &scenarios {
         let dir = out.map_or_else(|| out_dir(&scenario.name), Path::to_path_buf);
-        eprintln!("{}", output::describe(scenario));
-        match output::run(scenario).and_then(|o| o.write(&dir, "").map(|()| o)) {
+        bar.start(scenario);
+        let outcome = output::run(scenario).and_then(|o| o.write(&dir, "").map(|()| o));
+        bar.finish_one();
+        match outcome {
             Ok(o) => {
-                println!("{}", o.render_trace());
-                println!("{}", output::table_header());
-                println!("{}", o.table_row());
-                print!("{}", o.render_checks());
-                println!(
-                    "wrote {}/trace.csv, metrics.json and plot.svg",
-                    dir.display()
-                );
+                bar.suspend(|| {
+                    println!("{}", o.render_trace());
+                    println!("{}", output::table_header());
+                    println!("{}", o.table_row());
+                    print!("{}", o.render_checks());
+                    println!(
+                        "wrote {}/trace.csv, metrics.json and plot.svg",
+                        dir.display()
+                    );
+                });
                 failed |= !o.passed();
             }
             Err(e) => {
-                eprintln!("{}: {e}", scenario.name);
+                bar.note(&format!("{}: {e}", scenario.name));
                 failed = true;
             }
         }
     }
+    bar.clear();
     if failed {
         ExitCode::from(1)
     } else {

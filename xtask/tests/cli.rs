@@ -129,3 +129,30 @@ fn a_run_writes_a_plot_next_to_the_trace() {
     );
     assert!(svg.contains("xtask-cli-plot"), "titled with the scenario");
 }
+
+/// With stderr captured (not a terminal) the progress bar draws nothing: stderr holds only the
+/// `running …` lines, with no escape sequences or carriage returns.
+#[test]
+fn several_runs_with_captured_output_show_no_progress_bar() {
+    let dir = temp_dir("progress");
+    let a = short_scenario(&dir, "xtask-cli-progress-a");
+    let b = short_scenario(&dir, "xtask-cli-progress-b");
+    let (code, stdout, stderr) = xtask(&[
+        "scenario",
+        "run",
+        a.to_str().expect("utf-8 path"),
+        b.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\r'),
+        "{stderr:?}"
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("running ")).count(),
+        2,
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert_eq!(stdout.matches("plot.svg").count(), 2, "{stdout}");
+}
