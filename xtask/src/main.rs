@@ -8,6 +8,12 @@
 //! cargo xtask scenario all                              # every scenario, with wall time
 //! ```
 //!
+//! Each run writes `trace.csv`, `metrics.json` and `plot.svg` to `target/scenarios/<name>/`.
+//! `compare` writes each estimator's files with a suffix (`trace-ours.csv`, `plot-rtc-gcc.svg`,
+//! …) in the same folder, plus `plot-compare.svg` with both on one figure; it leaves the plain
+//! names to `run`, so comparing never overwrites a run's output. `all` and a `run` of several
+//! scenarios show a progress bar on stderr when it is a terminal.
+//!
 //! `RUST_LOG` (e.g. `RUST_LOG=bwe=debug`) logs the estimators' decisions to stderr.
 //!
 //! Exit codes: 0 when every check passes, 1 when a check fails (or a call cannot run), 2 on bad
@@ -15,6 +21,8 @@
 //! validated before anything runs, so bad input leaves no partial output.
 
 mod output;
+mod plot;
+mod progress;
 mod spec;
 
 use std::path::{Path, PathBuf};
@@ -164,6 +172,7 @@ fn compare(name: &str, seed: Option<u64>) -> ExitCode {
         (EstimatorName::RtcGcc, "-rtc-gcc"),
     ] {
         scenario.call.estimator = estimator.estimator();
+        eprintln!("{}", output::describe(&scenario));
         match output::run(&scenario) {
             Ok(o) => {
                 if let Err(e) = o.write(&out_dir(&scenario.name), suffix) {
@@ -185,9 +194,28 @@ fn compare(name: &str, seed: Option<u64>) -> ExitCode {
     }
     println!("ours:\n{}", outcomes[0].render_checks());
     println!("rtc::Gcc (same checks):\n{}", outcomes[1].render_checks());
+    let runs: Vec<plot::Run<'_>> = outcomes
+        .iter()
+        .map(|o| plot::Run {
+            label: o.estimator(),
+            trace: o.trace(),
+        })
+        .collect();
+    let dir = out_dir(&scenario.name);
+    let title = format!(
+        "{} — ours vs rtc::Gcc (seed {})",
+        scenario.name, scenario.call.seed
+    );
+    if let Err(e) = plot::render(&title, &runs).and_then(|svg| {
+        std::fs::write(dir.join("plot-compare.svg"), svg)
+            .map_err(|e| format!("{}: {e}", dir.display()))
+    }) {
+        eprintln!("{e}");
+        return ExitCode::from(1);
+    }
     println!(
-        "wrote {}/trace-{{ours,rtc-gcc}}.csv and metrics-{{ours,rtc-gcc}}.json",
-        out_dir(&scenario.name).display()
+        "wrote {}/{{trace,metrics,plot}}-{{ours,rtc-gcc}}.{{csv,json,svg}} and plot-compare.svg",
+        dir.display()
     );
     if outcomes[0].passed() {
         ExitCode::SUCCESS
@@ -211,11 +239,15 @@ fn all() -> ExitCode {
     let mut virtual_s = 0.0;
     let mut rows = Vec::new();
     let mut failed = false;
+    let bar = progress::Progress::over(&scenarios, true);
     for scenario in &scenarios {
-        match output::run(scenario) {
+        bar.start(scenario);
+        let outcome = output::run(scenario);
+        bar.finish_one();
+        match outcome {
             Ok(o) => {
                 if let Err(e) = o.write(&out_dir(&scenario.name), "") {
-                    eprintln!("{e}");
+                    bar.note(&e);
                 }
                 virtual_s += o.virtual_s;
                 failed |= !o.passed();
@@ -232,6 +264,7 @@ fn all() -> ExitCode {
             }
         }
     }
+    bar.clear();
     let wall = started.elapsed().as_secs_f64();
     println!(
         "{:<24} {} {:>6}",
@@ -308,23 +341,33 @@ fn run(
         }
     }
     let mut failed = false;
+    let bar = progress::Progress::over(&scenarios, scenarios.len() > 1);
     for scenario in &scenarios {
         let dir = out.map_or_else(|| out_dir(&scenario.name), Path::to_path_buf);
-        match output::run(scenario).and_then(|o| o.write(&dir, "").map(|()| o)) {
+        bar.start(scenario);
+        let outcome = output::run(scenario).and_then(|o| o.write(&dir, "").map(|()| o));
+        bar.finish_one();
+        match outcome {
             Ok(o) => {
-                println!("{}", o.render_trace());
-                println!("{}", output::table_header());
-                println!("{}", o.table_row());
-                print!("{}", o.render_checks());
-                println!("wrote {}/trace.csv and metrics.json", dir.display());
+                bar.suspend(|| {
+                    println!("{}", o.render_trace());
+                    println!("{}", output::table_header());
+                    println!("{}", o.table_row());
+                    print!("{}", o.render_checks());
+                    println!(
+                        "wrote {}/trace.csv, metrics.json and plot.svg",
+                        dir.display()
+                    );
+                });
                 failed |= !o.passed();
             }
             Err(e) => {
-                eprintln!("{}: {e}", scenario.name);
+                bar.note(&format!("{}: {e}", scenario.name));
                 failed = true;
             }
         }
     }
+    bar.clear();
     if failed {
         ExitCode::from(1)
     } else {

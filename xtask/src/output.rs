@@ -1,5 +1,5 @@
-//! Runs one scenario and reports it: the metrics table and the checks on stdout, `trace.csv`
-//! and `metrics.json` in the output folder (written only once the call has run).
+//! Runs one scenario and reports it: the metrics table and the checks on stdout, `trace.csv`,
+//! `metrics.json` and `plot.svg` in the output folder (written only once the call has run).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -9,6 +9,7 @@ use bwe_e2e::{Metrics, Trace, run_call};
 use serde::Serialize;
 use vnet_sim::SimDuration;
 
+use crate::plot;
 use crate::spec::{CheckSpec, MetricName, Scenario};
 
 #[derive(Debug, Serialize)]
@@ -109,13 +110,31 @@ impl Outcome {
         self.file.checks.iter().all(|c| c.passed)
     }
 
-    /// Writes `trace{suffix}.csv` and `metrics{suffix}.json` into `dir`.
+    /// The estimator's name.
+    pub fn estimator(&self) -> &str {
+        &self.file.estimator
+    }
+
+    /// What the call recorded.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Writes `trace{suffix}.csv`, `metrics{suffix}.json` and `plot{suffix}.svg` into `dir`.
     pub fn write(&self, dir: &Path, suffix: &str) -> Result<(), String> {
         let json = serde_json::to_string_pretty(&self.file).map_err(|e| e.to_string())?;
+        let svg = plot::render(
+            &format!("{} — {}", self.file.name, self.file.estimator),
+            &[plot::Run {
+                label: &self.file.estimator,
+                trace: &self.trace,
+            }],
+        )?;
         let fail = |e: std::io::Error| format!("{}: {e}", dir.display());
         std::fs::create_dir_all(dir).map_err(fail)?;
         std::fs::write(dir.join(format!("trace{suffix}.csv")), csv(&self.trace)).map_err(fail)?;
         std::fs::write(dir.join(format!("metrics{suffix}.json")), json + "\n").map_err(fail)?;
+        std::fs::write(dir.join(format!("plot{suffix}.svg")), svg).map_err(fail)?;
         Ok(())
     }
 
@@ -173,16 +192,21 @@ pub fn table_header() -> String {
     )
 }
 
-/// Runs the scenario's call and evaluates its checks.
-pub fn run(scenario: &Scenario) -> Result<Outcome, String> {
+/// What is about to run, for stderr: `running <name> (<s> s of media, seed <n>, <estimator>)…`.
+pub fn describe(scenario: &Scenario) -> String {
     let call = &scenario.call;
-    eprintln!(
+    format!(
         "running {} ({} s of media, seed {}, {})…",
         scenario.name,
         call.duration.as_secs_f64(),
         call.seed,
         call.estimator.name()
-    );
+    )
+}
+
+/// Runs the scenario's call and evaluates its checks.
+pub fn run(scenario: &Scenario) -> Result<Outcome, String> {
+    let call = &scenario.call;
     let result = run_call(call).map_err(|e| e.to_string())?;
     let trace = result.trace;
     let whole = trace.metrics(SimDuration::ZERO, call.duration);

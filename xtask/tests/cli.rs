@@ -88,3 +88,71 @@ fn list_names_every_shipped_scenario() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("rfc8867-5.1"), "{stdout}");
 }
+
+/// A short scenario (6 s, one capacity step) for the tests that run a call.
+fn short_scenario(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"{name}\"\nseed = 7\nduration_s = 6\n\
+             [forward]\ndelay_ms = 20\nqueue_ms = 200\n\
+             capacity = [{{ at_s = 0, kbps = 800 }}, {{ at_s = 3, kbps = 400 }}]\n\
+             [backward]\ndelay_ms = 20\n\
+             [[check]]\nmetric = \"loss\"\nmin = 0.0\nmax = 1.0\n"
+        ),
+    )
+    .expect("write");
+    file
+}
+
+/// The figure is part of a run's output: `plot.svg` next to `trace.csv`, an SVG with lines.
+#[test]
+fn a_run_writes_a_plot_next_to_the_trace() {
+    let dir = temp_dir("plot");
+    let file = short_scenario(&dir, "xtask-cli-plot");
+    let out = dir.join("out");
+    let (code, stdout, stderr) = xtask(&[
+        "scenario",
+        "run",
+        file.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(out.join("trace.csv").is_file());
+    let svg = std::fs::read_to_string(out.join("plot.svg")).expect("plot.svg is written");
+    assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
+    assert!(
+        svg.contains("<polyline") || svg.contains("<path"),
+        "no line in the plot"
+    );
+    assert!(svg.contains("xtask-cli-plot"), "titled with the scenario");
+}
+
+/// With stderr captured (not a terminal) the progress bar draws nothing: stderr holds only the
+/// `running …` lines, with no escape sequences or carriage returns.
+#[test]
+fn several_runs_with_captured_output_show_no_progress_bar() {
+    let dir = temp_dir("progress");
+    let a = short_scenario(&dir, "xtask-cli-progress-a");
+    let b = short_scenario(&dir, "xtask-cli-progress-b");
+    let (code, stdout, stderr) = xtask(&[
+        "scenario",
+        "run",
+        a.to_str().expect("utf-8 path"),
+        b.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\r'),
+        "{stderr:?}"
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("running ")).count(),
+        2,
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert_eq!(stdout.matches("plot.svg").count(), 2, "{stdout}");
+}
