@@ -170,12 +170,14 @@ fn initial_clusters_go_at_three_and_six_times_the_start_rate() {
             "cluster {id}: {} packets",
             packets.len()
         );
+        // 15 ms of the cluster's rate, or as long as its five packets take at that rate.
         assert!(
-            span >= Duration::from_millis(10) && span <= Duration::from_millis(16),
+            span >= Duration::from_millis(10) && span <= Duration::from_millis(30),
             "cluster {id} lasted {span:?}"
         );
     }
-    assert!(padding >= 15, "{padding} padding packets");
+    // Ten packets in all, a media packet or two among them.
+    assert!((8..=10).contains(&padding), "{padding} padding packets");
     let stats = handle.snapshot().pacer.expect("pacer publishes");
     assert_eq!(stats.clusters_sent, 2);
     assert_eq!(stats.padding_packets, padding);
