@@ -10,7 +10,8 @@
 //!
 //! The codec is VP8 at payload type 96, registered by hand so that whether an RTX codec (97)
 //! exists is this module's decision: [`Nack::WithoutRtx`] is how the SRTP-replay collapse is
-//! reproduced.
+//! reproduced. Opus at 111 is registered too, for calls that add an audio track
+//! ([`crate::AudioSender`]).
 
 use std::sync::Arc;
 
@@ -110,6 +111,29 @@ pub fn vp8_codec() -> RTCRtpCodec {
     vp8().rtp_codec
 }
 
+/// Opus's payload type in every call (the one browsers offer).
+pub const OPUS_PAYLOAD_TYPE: u8 = 111;
+
+fn opus() -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            // Opus is always signalled at 48 kHz with two channels, whatever it carries
+            // (RFC 7587 §7).
+            mime_type: "audio/opus".to_owned(),
+            clock_rate: 48_000,
+            channels: 2,
+            sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+            rtcp_feedback: Vec::new(),
+        },
+        payload_type: OPUS_PAYLOAD_TYPE,
+    }
+}
+
+/// The Opus codec as a track's encoding names it.
+pub fn opus_codec() -> RTCRtpCodec {
+    opus().rtp_codec
+}
+
 impl Endpoint {
     /// Builds the endpoint for `estimator` with `nack`.
     pub fn new(estimator: Estimator, nack: Nack) -> Result<Self, CallError> {
@@ -117,6 +141,12 @@ impl Endpoint {
         media_engine
             .register_codec(vp8(), RtpCodecKind::Video)
             .map_err(|e| CallError::webrtc("registering VP8", e))?;
+        // Registered before the chain so that its feedback and header extensions (which it
+        // registers for audio too) apply to Opus. Offering a codec negotiates nothing: only the
+        // tracks a call adds get an m-line.
+        media_engine
+            .register_codec(opus(), RtpCodecKind::Audio)
+            .map_err(|e| CallError::webrtc("registering Opus", e))?;
         if nack == Nack::WithRtx {
             register_rtx_codec(&mut media_engine, VP8_PAYLOAD_TYPE, RTX_PAYLOAD_TYPE)?;
         }

@@ -5,6 +5,8 @@
 //!
 //! - [`EncoderModel`] — frame sizes for a target: rate-control lag, key frames, seeded variation;
 //!   [`VideoSender`] writes them as VP8 samples on a real track.
+//! - [`AudioModel`] — fixed-rate Opus frames (20 ms, 32 kbit/s, optional DTX) that ignore the
+//!   target; [`AudioSender`] writes them as Opus samples on a real track.
 //! - [`TargetSource`] — where the source reads its target: our [`bwe_interceptor::BweHandle`],
 //!   rtc's `Gcc` through a [`TappedEstimator`], or a closure.
 //! - [`Estimator`], [`Nack`], [`Endpoint`] — the interceptor chain each peer gets.
@@ -34,6 +36,8 @@
 //! # Ok::<(), bwe_e2e::CallError>(())
 //! ```
 
+pub mod audio;
+pub mod audio_model;
 pub mod call;
 pub mod encoder;
 pub mod error;
@@ -43,6 +47,8 @@ pub mod recorder;
 pub mod target;
 pub mod video;
 
+pub use audio::{AUDIO_SSRC, AudioSender};
+pub use audio_model::{AudioConfig, AudioFrame, AudioModel, DtxConfig};
 pub use call::{CallResult, CallSpec, run_call};
 pub use encoder::{EncoderConfig, EncoderModel, Frame};
 pub use error::CallError;
