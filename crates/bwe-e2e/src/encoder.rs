@@ -7,8 +7,14 @@
 //! else (no quality, no frame dropping):
 //!
 //! - **lag**: the frame budget follows the target through a first-order filter with time constant
-//!   `rate_lag` (0.5 s by default), discretised as `rate += (target − rate) · dt / (τ + dt)`, a
-//!   rational form chosen over `1 − e^(−dt/τ)` so that no platform `libm` enters the numbers;
+//!   `rate_lag` (0.5 s by default) when the target rises and `rate_lag_down` (0.1 s) when it
+//!   falls, discretised as `rate += (target − rate) · dt / (τ + dt)`, a rational form chosen over
+//!   `1 − e^(−dt/τ)` so that no platform `libm` enters the numbers. The asymmetry is that of
+//!   real-time encoders under WebRTC: a lower target takes effect at the next frame (libvpx
+//!   recomputes its per-frame budget and clamps its buffer to the new rate on reconfiguration,
+//!   and WebRTC's frame dropper skips frames while the encoder is over budget), so what lags
+//!   is the overshoot of the frames already in the rate controller's window, a few frames;
+//!   a higher target is taken up gradually, quality stepping up frame by frame;
 //! - **key frames** every `key_frame_interval`, `key_frame_factor` times a delta frame, with delta
 //!   frames shrunk so that a group of pictures averages the budget;
 //! - **variation**: each frame scaled by a uniform factor in `1 ± size_variation`, drawn from a
@@ -24,7 +30,8 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use vnet_sim::{SimDuration, SimTime};
 
 /// The encoder model's settings. Defaults: 30 fps, a key frame every 10 s at 4× a delta frame,
-/// ±20 % size variation, 0.5 s of rate-control lag, 50 kbit/s – 10 Mbit/s.
+/// ±20 % size variation, 0.5 s of rate-control lag upwards and 0.1 s downwards, 50 kbit/s –
+/// 10 Mbit/s.
 ///
 /// WebRTC encoders send key frames at the start and when the receiver asks (PLI, FIR), not on a
 /// short fixed cadence; one every 10 s stands for an occasional request. Shorter intervals are a
@@ -41,10 +48,17 @@ pub struct EncoderConfig {
     pub size_variation: f64,
     /// Time constant of the rate controller's first-order filter.
     pub rate_lag: SimDuration,
+    /// Its time constant when the target falls.
+    pub rate_lag_down: SimDuration,
     /// The encoder never goes below this rate, whatever the target.
     pub min_bitrate: Bitrate,
     /// Nor above this one.
     pub max_bitrate: Bitrate,
+    /// The application's own limit over time, as `(offset from the first frame, cap)` steps in
+    /// time order; `None` lifts it. Models an application-limited sender (a static screen
+    /// share, a capped simulcast layer) whose rate is below the estimate for a while. Empty
+    /// (the default): no limit beyond `max_bitrate`.
+    pub app_limit: Vec<(SimDuration, Option<Bitrate>)>,
     /// Seeds the size variation.
     pub seed: u64,
 }
@@ -57,8 +71,10 @@ impl Default for EncoderConfig {
             key_frame_factor: 4.0,
             size_variation: 0.2,
             rate_lag: SimDuration::from_millis(500),
+            rate_lag_down: SimDuration::from_millis(100),
             min_bitrate: Bitrate::from_kbps(50),
             max_bitrate: Bitrate::from_mbps(10),
+            app_limit: Vec::new(),
             seed: 0,
         }
     }
@@ -81,6 +97,7 @@ pub struct EncoderModel {
     /// The rate controller's current budget, bit/s.
     rate: Option<f64>,
     last: Option<SimTime>,
+    first: Option<SimTime>,
     frames: u64,
 }
 
@@ -92,6 +109,7 @@ impl EncoderModel {
             config,
             rate: None,
             last: None,
+            first: None,
             frames: 0,
         }
     }
@@ -113,12 +131,29 @@ impl EncoderModel {
 
     /// The frame encoded at `now` when the target is `target`.
     pub fn next_frame(&mut self, now: SimTime, target: Bitrate) -> Frame {
+        let first = *self.first.get_or_insert(now);
         let c = &self.config;
-        let target = target.clamp_to(c.min_bitrate, c.max_bitrate).as_bps_f64();
+        let offset = now.saturating_duration_since(first);
+        let cap = c
+            .app_limit
+            .iter()
+            .take_while(|(at, _)| *at <= offset)
+            .last()
+            .and_then(|(_, cap)| *cap)
+            .unwrap_or(c.max_bitrate);
+        let target = target
+            .min(cap)
+            .clamp_to(c.min_bitrate, c.max_bitrate)
+            .as_bps_f64();
         let rate = match (self.rate, self.last) {
             (Some(rate), Some(last)) => {
                 let dt = now.saturating_duration_since(last).as_secs_f64();
-                let tau = c.rate_lag.as_secs_f64();
+                let lag = if target < rate {
+                    c.rate_lag_down
+                } else {
+                    c.rate_lag
+                };
+                let tau = lag.as_secs_f64();
                 rate + (target - rate) * dt / (tau + dt).max(f64::MIN_POSITIVE)
             }
             _ => target,
@@ -186,6 +221,47 @@ mod tests {
         }
         let rate = m.rate().expect("running").as_kbps_f64();
         assert!((1_400.0..=1_800.0).contains(&rate), "{rate}");
+    }
+
+    /// A lower target is followed within a few frames: 400 ms after a step down from 2 to
+    /// 0.5 Mbit/s the budget is within 20 % of the new target (with 0.5 s of lag it would
+    /// still be above 1 Mbit/s).
+    #[test]
+    fn the_budget_follows_a_step_down_within_a_few_frames() {
+        let mut m = EncoderModel::new(EncoderConfig::default());
+        run(&mut m, SimTime::ZERO, 5, Bitrate::from_kbps(2_000));
+        let mut t = SimTime::from_secs(5);
+        while t < SimTime::from_millis(5_400) {
+            m.next_frame(t, Bitrate::from_kbps(500));
+            t += m.frame_interval();
+        }
+        let rate = m.rate().expect("running").as_kbps_f64();
+        assert!((500.0..=600.0).contains(&rate), "{rate}");
+    }
+
+    /// An application limit holds the encoder under it whatever the target, and lifting it
+    /// lets the budget follow the target again.
+    #[test]
+    fn the_application_limit_caps_the_budget_until_lifted() {
+        let mut model = EncoderModel::new(EncoderConfig {
+            app_limit: vec![
+                (SimDuration::ZERO, Some(Bitrate::from_kbps(500))),
+                (SimDuration::from_secs(10), None),
+            ],
+            ..EncoderConfig::default()
+        });
+        let start = SimTime::ZERO + SimDuration::from_secs(3);
+        let bytes = run(&mut model, start, 10, Bitrate::from_mbps(2));
+        let capped = bytes as f64 * 8.0 / 10.0;
+        assert!((450_000.0..=550_000.0).contains(&capped), "{capped}");
+        run(
+            &mut model,
+            start + SimDuration::from_secs(10),
+            5,
+            Bitrate::from_mbps(2),
+        );
+        let rate = model.rate().expect("encoding").as_bps_f64();
+        assert!((1_900_000.0..=2_000_000.0).contains(&rate), "{rate}");
     }
 
     /// Key frames come at the configured interval and are several times a delta frame.

@@ -35,6 +35,8 @@
 //! estimator. It is assembled here rather than by calling that helper and then replacing its
 //! pacer, because the registry announces every replacement with a warning.
 
+use std::time::Duration;
+
 use bwe_core::probe::CAPACITY_PROBING_INTERVAL;
 use bwe_core::send_side::SendSideConfig;
 use rtc::interceptor::{
@@ -82,6 +84,12 @@ pub struct SendSideChain {
     /// limited to packets under 1 s old and to the pushed-back target, and ALR measured
     /// against the pushed-back target (see the pacer's and `bwe-core`'s docs).
     pub pacer: Option<PacerConfig>,
+    /// How often this endpoint reports what it received (TWCC or RFC 8888). Default 100 ms,
+    /// rtc's and libwebrtc's `RemoteEstimatorProxy` default (which adapts between 50 and
+    /// 250 ms to keep feedback near 5 % of the media rate). 50 ms was measured on RFC 8867
+    /// §5.1 over six seeds: p95 queuing delay 80 ms against 79, utilisation 91.6 % against
+    /// 92.5 %, so the return path's extra load buys nothing here.
+    pub feedback_interval: Duration,
 }
 
 /// What [`configure_bwe`] puts in the chain. Start from [`BweChainConfig::send_side`] or
@@ -106,6 +114,9 @@ pub struct BweChainConfig {
     pub abs_send_time: bool,
 }
 
+/// See [`SendSideChain::feedback_interval`].
+pub const DEFAULT_FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
+
 /// The estimator of the default send-side chain: `bwe-core`'s defaults with capacity probing
 /// on. Behind a pacer and an encoder that follows its target with some lag it finds a raised
 /// capacity within about a second (RFC 8867 §5.1 at 40 s: 1.0 → 2.0 Mbit/s target in 1 s, where
@@ -125,6 +136,7 @@ impl BweChainConfig {
                 feedback,
                 estimator: default_estimator(),
                 pacer: Some(PacerConfig::default()),
+                feedback_interval: DEFAULT_FEEDBACK_INTERVAL,
             }),
             remb_receiver: None,
             remb_sender: Some(RembSenderConfig {
@@ -301,9 +313,19 @@ fn add_send_side(
     Ok(if twcc {
         registry
             .with(Slot::TwccSender, TwccSenderBuilder::new().build())
-            .with(Slot::TwccReceiver, TwccReceiverBuilder::new().build())
+            .with(
+                Slot::TwccReceiver,
+                TwccReceiverBuilder::new()
+                    .with_interval(send_side.feedback_interval)
+                    .build(),
+            )
     } else {
-        registry.with(Slot::Rfc8888, Rfc8888Builder::new().build())
+        registry.with(
+            Slot::Rfc8888,
+            Rfc8888Builder::new()
+                .with_interval(send_side.feedback_interval)
+                .build(),
+        )
     })
 }
 

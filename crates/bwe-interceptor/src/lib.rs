@@ -56,8 +56,8 @@ pub(crate) mod report_map;
 pub mod send_side;
 
 pub use chain::{
-    BweChainConfig, SendSideChain, configure_bwe, configure_remb_bwe, configure_send_side_bwe,
-    register_remb, register_rtx_codec,
+    BweChainConfig, DEFAULT_FEEDBACK_INTERVAL, SendSideChain, configure_bwe, configure_remb_bwe,
+    configure_send_side_bwe, register_remb, register_rtx_codec,
 };
 pub use error::{ChainError, ConfigError};
 pub use handle::{BweHandle, BweSnapshot};

@@ -10,8 +10,8 @@ use bwe_core::probe::ProbeCluster;
 use bwe_core::send_side::SendSideConfig;
 use bwe_core::{Bitrate, DataSize, TimeDelta, Timestamp};
 use bwe_interceptor::{
-    BweChainConfig, BweHandle, BweSendSide, PACER_SLOT, PacerConfig, ProbeMailbox, ProbingPacer,
-    SendSideChain, configure_bwe,
+    BweChainConfig, BweHandle, BweSendSide, DEFAULT_FEEDBACK_INTERVAL, PACER_SLOT, PacerConfig,
+    ProbeMailbox, ProbingPacer, SendSideChain, configure_bwe,
 };
 use rtc::interceptor::{
     Attribute, AttributedPacket, CongestionControlBuilder, Interceptor, Packet, Registry, Slot,
@@ -296,6 +296,7 @@ fn probes_bring_the_target_to_capacity_within_two_seconds() {
             ..SendSideConfig::default()
         },
         pacer: Some(PacerConfig::default()),
+        feedback_interval: DEFAULT_FEEDBACK_INTERVAL,
     });
     let (registry, handle) = configure_bwe(Registry::new(), &mut engine(), config).expect("chain");
     let (receiver, _) = configure_bwe(

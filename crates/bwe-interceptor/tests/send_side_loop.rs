@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bwe_core::Bitrate;
 use bwe_core::send_side::SendSideConfig;
-use bwe_interceptor::{BweChainConfig, SendSideChain, configure_bwe};
+use bwe_interceptor::{BweChainConfig, DEFAULT_FEEDBACK_INTERVAL, SendSideChain, configure_bwe};
 use rtc::interceptor::{Gcc, Interceptor, Registry};
 use rtc::peer_connection::configuration::interceptor_registry::{
     CongestionFeedback, configure_congestion_control,
@@ -35,8 +35,9 @@ fn ours(feedback: CongestionFeedback, start: Bitrate) -> impl Interceptor {
             start,
             ..SendSideConfig::default()
         },
-        // rtc's pacer, the default chain.
+        // rtc's pacer.
         pacer: None,
+        feedback_interval: DEFAULT_FEEDBACK_INTERVAL,
     });
     let (registry, _) = configure_bwe(Registry::new(), &mut engine(), config).expect("chain");
     registry.build()

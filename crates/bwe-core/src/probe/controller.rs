@@ -16,7 +16,7 @@
 //!   it; with periodic ALR probing on, a cluster at 2× the estimate every 5 s.
 //! - **Capacity probing** (opt-in, not in libwebrtc, see below): while the sender fills its estimate
 //!   (not application-limited) and neither over-use nor loss above 2 % was seen for
-//!   `capacity_probing_interval`, a cluster at 2× the estimate every such interval, with the
+//!   `capacity_probing_interval`, a cluster at 1.5× the estimate every such interval, with the
 //!   same exponential follow-ups as start-up. Without it a link whose capacity grows is only
 //!   found by the additive/multiplicative increase (about 8 %/s: 12 s from 1.0 to 2.5 Mbit/s).
 //! - **Recovery after a large drop**: when the estimate fell below 66 % of its previous value and
@@ -105,6 +105,11 @@ pub struct ProbeControllerConfig {
     /// over-use and a cut to 0.85 × the acknowledged rate every few seconds; an encoder that
     /// follows its target with some lag does not.
     pub capacity_probing_interval: Option<TimeDelta>,
+    /// Capacity cluster, as a multiple of the estimate. Default 1.5: the link is usually
+    /// full when it is sent, so every byte above capacity queues; half the estimate again
+    /// costs a full link about 5 ms of queue per cluster, and a result near the cluster's
+    /// rate still follows up at `further_probe_scale`.
+    pub capacity_probe_scale: f64,
 }
 
 impl Default for ProbeControllerConfig {
@@ -122,6 +127,7 @@ impl Default for ProbeControllerConfig {
             max_waiting_for_probe_result: TimeDelta::from_secs(1),
             periodic_alr_probing: false,
             capacity_probing_interval: None,
+            capacity_probe_scale: 1.5,
         }
     }
 }
@@ -305,7 +311,7 @@ impl ProbeController {
             let rate = self.estimate.mul_f64(self.cfg.alr_probe_scale);
             self.initiate_probing(now, &[rate], true);
         } else if self.capacity_probe_due().is_some_and(|due| now >= due) {
-            let rate = self.estimate.mul_f64(self.cfg.further_probe_scale);
+            let rate = self.estimate.mul_f64(self.cfg.capacity_probe_scale);
             self.initiate_probing(now, &[rate], true);
         }
     }
@@ -505,17 +511,17 @@ mod tests {
         }
     }
 
-    /// A sender that fills its estimate gets a cluster at 2× the estimate once per interval
+    /// A sender that fills its estimate gets a cluster at 1.5× the estimate once per interval
     /// of calm, so a link whose capacity grew is found within about a second.
     #[test]
     fn capacity_probe_every_interval_while_calm_and_not_application_limited() {
         let mut c = after_startup(with_capacity_probing());
-        assert_eq!(targets(&mut c), vec![kbps(600)], "due 1 s after start-up");
+        assert_eq!(targets(&mut c), vec![kbps(450)], "due 1 s after start-up");
         // Its result near its rate follows up as start-up does.
         c.set_estimate(ms(1_200), kbps(1_000));
         assert_eq!(targets(&mut c), vec![kbps(2_000)]);
         c.process(ms(2_201));
-        assert_eq!(targets(&mut c), vec![kbps(2_000)], "1 s after the last one");
+        assert_eq!(targets(&mut c), vec![kbps(1_500)], "1 s after the last one");
         // Over-use postpones the next one by a full interval from the over-use.
         c.on_congestion(ms(3_250));
         c.process(ms(3_300));
@@ -524,7 +530,7 @@ mod tests {
         c.process(ms(4_249));
         assert_eq!(c.poll_probe(), None);
         c.process(ms(4_250));
-        assert_eq!(targets(&mut c), vec![kbps(2_000)]);
+        assert_eq!(targets(&mut c), vec![kbps(1_500)]);
     }
 
     /// Capacity probes stop while application-limited (ALR probing has that case) and at the

@@ -214,8 +214,7 @@ impl PacedStream {
             if filler == 0 {
                 break;
             }
-            let element = filler.min(MAX_FILLER_ELEMENT + 2) - 2;
-            let element = element.max(1);
+            let element = filler.saturating_sub(2).clamp(1, MAX_FILLER_ELEMENT);
             // Cannot fail: the profile is two-byte, the id non-zero and the element ≤ 255
             // bytes.
             let _ = header.set_extension(id, Bytes::from_static(&FILLER[..element]));
@@ -323,6 +322,21 @@ mod tests {
             "{}",
             wire_size(&big)
         );
+    }
+
+    /// Whatever size the pacer asks for, a padding packet is built, never larger than the
+    /// filler allows, and parses back as padding-only.
+    #[test]
+    fn any_padding_size_builds_a_padding_only_packet() {
+        let mut stream = PacedStream::new(&info());
+        stream.on_media(&mut media(1));
+        for asked in 0..=1_200 {
+            let pad = stream.padding(asked).expect("after media");
+            let bytes = pad.marshal().expect("marshals");
+            assert!(bytes.len() <= 1_060, "asked {asked}: {}", bytes.len());
+            let parsed = rtp::Packet::unmarshal(&mut &bytes[..]).expect("parses");
+            assert!(parsed.payload.is_empty(), "asked {asked}");
+        }
     }
 
     /// After padding, NACKs and RTX original sequence numbers are translated both ways.
