@@ -124,6 +124,7 @@ impl IncomingBitrate {
     }
 
     /// The average rate over the window ending at `now`; see the module docs for when it is `None`.
+    #[inline]
     pub fn rate(&mut self, now: Timestamp) -> Option<Bitrate> {
         let now_ms = self.advance_to(now);
         let anchor = self.anchor_ms?;
