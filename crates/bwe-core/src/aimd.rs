@@ -134,7 +134,12 @@ pub enum RateControlState {
 #[derive(Debug, Clone)]
 pub struct AimdRateControl {
     config: AimdConfig,
+    /// Only ever set through [`Self::set_current`], which keeps `reduce_further_below` in step.
     current: Bitrate,
+    /// `current × REDUCE_FURTHER_FRACTION`: the receive side asks
+    /// [`Self::time_to_reduce_further`] on every over-using packet, and the estimate changes far
+    /// less often than that.
+    reduce_further_below: Bitrate,
     /// The last throughput given to `update`; until then the start rate or the last
     /// [`Self::set_estimate`] (libwebrtc's `SetStartBitrate` seeds it the same way).
     latest_throughput: Bitrate,
@@ -173,6 +178,7 @@ impl AimdRateControl {
         Self {
             config,
             current: start,
+            reduce_further_below: start.mul_f64(REDUCE_FURTHER_FRACTION),
             latest_throughput: start,
             throughput_measured: false,
             link_capacity: LinkCapacityEstimator::new(),
@@ -202,7 +208,7 @@ impl AimdRateControl {
             match (self.first_throughput_at, estimated_throughput) {
                 (None, Some(_)) => self.first_throughput_at = Some(now),
                 (Some(first), Some(throughput)) if now - first > INITIALIZATION_TIME => {
-                    self.current = self.clamp(throughput);
+                    self.set_current(throughput);
                     self.initialized = true;
                 }
                 _ => {}
@@ -222,7 +228,7 @@ impl AimdRateControl {
             RateControlState::Increase => self.increase(now, throughput),
             RateControlState::Decrease => self.decrease(now, throughput),
         };
-        self.current = self.clamp(new.unwrap_or(self.current));
+        self.set_current(new.unwrap_or(self.current));
         self.current
     }
 
@@ -232,7 +238,7 @@ impl AimdRateControl {
     /// the back-off and the increase cap).
     pub fn set_estimate(&mut self, now: Timestamp, bitrate: Bitrate) {
         self.initialized = true;
-        self.current = self.clamp(bitrate);
+        self.set_current(bitrate);
         self.last_change = Some(now);
         if !self.throughput_measured {
             self.latest_throughput = self.current;
@@ -249,7 +255,7 @@ impl AimdRateControl {
     pub fn set_min_max(&mut self, min: Bitrate, max: Bitrate) {
         self.config.min = min;
         self.config.max = max;
-        self.current = self.clamp(self.current);
+        self.set_current(self.current);
     }
 
     /// Whether the application is limiting the send rate; see "ALR" in the module docs.
@@ -287,7 +293,7 @@ impl AimdRateControl {
         if self.last_change.is_none_or(|t| now - t >= interval) {
             return true;
         }
-        self.initialized && estimated_throughput < self.current.mul_f64(REDUCE_FURTHER_FRACTION)
+        self.initialized && estimated_throughput < self.reduce_further_below
     }
 
     /// The additive growth rate near capacity, in bits per second per second: the average packet
@@ -314,6 +320,12 @@ impl AimdRateControl {
         TimeDelta::try_from_secs_f64(secs)
             .unwrap_or(TimeDelta::MAX)
             .clamp_to(MIN_EXPECTED_PERIOD, MAX_EXPECTED_PERIOD)
+    }
+
+    /// Sets the estimate to `rate` clamped to the bounds.
+    fn set_current(&mut self, rate: Bitrate) {
+        self.current = self.clamp(rate);
+        self.reduce_further_below = self.current.mul_f64(REDUCE_FURTHER_FRACTION);
     }
 
     fn clamp(&self, rate: Bitrate) -> Bitrate {

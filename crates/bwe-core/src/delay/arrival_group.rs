@@ -175,6 +175,7 @@ impl ArrivalGroupAccumulator {
     /// `now` is the local clock when the packet (or the feedback reporting it) was processed,
     /// `send_time` is on the sender's clock and `arrival_time` on the receiver's. Returns the
     /// delta between the two most recent complete groups when this packet starts a new group.
+    #[inline]
     pub fn on_packet(
         &mut self,
         now: Timestamp,
@@ -183,7 +184,30 @@ impl ArrivalGroupAccumulator {
         size: DataSize,
     ) -> Option<GroupDelta> {
         self.stats.packets = self.stats.packets.saturating_add(1);
-        let Some(current) = self.current.as_mut() else {
+        // Most packets join the current group: that path stays small enough to inline, and the
+        // rest (first packet, reordering, closing a group) is out of line.
+        if let Some(current) = self.current.as_mut() {
+            if send_time >= current.first_send
+                && current.accepts(&self.config, send_time, arrival_time)
+            {
+                current.add(now, send_time, arrival_time, size);
+                return None;
+            }
+        }
+        self.on_packet_outside_group(now, send_time, arrival_time, size)
+    }
+
+    /// [`Self::on_packet`] for a packet that does not join the current group (or when there is
+    /// none).
+    #[inline(never)]
+    fn on_packet_outside_group(
+        &mut self,
+        now: Timestamp,
+        send_time: Timestamp,
+        arrival_time: Timestamp,
+        size: DataSize,
+    ) -> Option<GroupDelta> {
+        let Some(current) = self.current else {
             self.current = Some(Group::start(now, send_time, arrival_time, size));
             return None;
         };
@@ -197,13 +221,8 @@ impl ArrivalGroupAccumulator {
             }
             return None;
         }
-        if current.accepts(&self.config, send_time, arrival_time) {
-            current.add(now, send_time, arrival_time, size);
-            return None;
-        }
-        let current = *current;
 
-        // This packet closes `current`.
+        // The caller found that this packet does not join `current`: it closes it.
         let mut delta = None;
         if let Some(previous) = self.previous {
             let arrival_delta = current.last_arrival - previous.last_arrival;

@@ -152,6 +152,7 @@ impl DelayDetector {
     ///
     /// Returns the detector's verdict when this packet completed a group and detection ran, and
     /// `None` otherwise.
+    #[inline]
     pub fn on_packet(
         &mut self,
         now: Timestamp,
@@ -160,12 +161,17 @@ impl DelayDetector {
         size: DataSize,
     ) -> Option<BandwidthUsage> {
         let delta = self.groups.on_packet(now, send_time, arrival_time, size)?;
-        let out = self.filter.update(&delta, self.detector.usage());
+        Some(self.on_group(&delta))
+    }
+
+    /// Filters and classifies one group delta; out of line, so that the per-packet path that
+    /// only adds to a group stays small.
+    #[inline(never)]
+    fn on_group(&mut self, delta: &GroupDelta) -> BandwidthUsage {
+        let out = self.filter.update(delta, self.detector.usage());
         self.last_output = Some(out);
-        Some(
-            self.detector
-                .detect(&out, delta.send_delta, delta.arrival_time),
-        )
+        self.detector
+            .detect(&out, delta.send_delta, delta.arrival_time)
     }
 
     /// The latest verdict.

@@ -230,7 +230,10 @@ impl KalmanFilter {
         let full = self.send_deltas_len == SEND_DELTA_HISTORY;
         let evicted = self.send_deltas[self.send_deltas_next];
         self.send_deltas[self.send_deltas_next] = send_delta_ms;
-        self.send_deltas_next = (self.send_deltas_next + 1) % SEND_DELTA_HISTORY;
+        self.send_deltas_next += 1;
+        if self.send_deltas_next == SEND_DELTA_HISTORY {
+            self.send_deltas_next = 0;
+        }
         self.send_deltas_len = (self.send_deltas_len + 1).min(SEND_DELTA_HISTORY);
         if send_delta_ms <= self.send_delta_min {
             self.send_delta_min = send_delta_ms;
@@ -267,14 +270,21 @@ impl KalmanFilter {
 
     fn is_finite(&self) -> bool {
         let [[a, b], [c, d]] = self.covariance;
-        self.slope.is_finite()
-            && self.offset.is_finite()
-            && self.avg_noise.is_finite()
-            && self.var_noise.is_finite()
-            && a.is_finite()
-            && b.is_finite()
-            && c.is_finite()
-            && d.is_finite()
+        // `x · 0` is ±0 for finite `x` and NaN for an infinity or NaN, and NaN survives the sum:
+        // one branch-free test instead of eight.
+        let zeros = [
+            self.slope,
+            self.offset,
+            self.avg_noise,
+            self.var_noise,
+            a,
+            b,
+            c,
+            d,
+        ]
+        .iter()
+        .fold(0.0, |sum, x| sum + x * 0.0);
+        zeros == 0.0
     }
 }
 

@@ -133,6 +133,7 @@ impl AckedBitrateEstimator {
 
     /// Feeds one acknowledged packet of `size` that arrived at `at` (remote clock), sent while
     /// the application was limited (`in_alr`) or not.
+    #[inline]
     pub fn on_packet(&mut self, at: Timestamp, size: DataSize, in_alr: bool) {
         let window = if self.estimate_kbps.is_some() {
             self.config.window
@@ -142,6 +143,13 @@ impl AckedBitrateEstimator {
         let Some((sample_kbps, is_small)) = self.close_window(at, size, window) else {
             return;
         };
+        self.absorb_sample(sample_kbps, is_small, in_alr);
+    }
+
+    /// Folds one closed window's rate into the estimate. Out of line: it runs once per window,
+    /// the accounting above once per packet.
+    #[inline(never)]
+    fn absorb_sample(&mut self, sample_kbps: f64, is_small: bool, in_alr: bool) {
         let Some(estimate) = self.estimate_kbps.filter(|e| *e > 0.0) else {
             // The first sample (or one after an estimate of exactly zero, which carries no scale
             // for the uncertainty) is taken as is.
@@ -174,6 +182,7 @@ impl AckedBitrateEstimator {
     /// Feeds one feedback result: a received packet is counted at its arrival time, a lost one
     /// is ignored. If ALR ended (see [`Self::set_alr_ended`]) before this packet was sent, the
     /// estimate is first told to expect a fast change, once.
+    #[inline]
     pub fn on_packet_result(&mut self, result: &PacketResult, in_alr: bool) {
         let Some(arrival) = result.receive_time else {
             return;
@@ -223,20 +232,23 @@ impl AckedBitrateEstimator {
         size: DataSize,
         window: TimeDelta,
     ) -> Option<(f64, bool)> {
-        if self.prev_arrival.is_some_and(|prev| at < prev) {
-            self.prev_arrival = None;
-            self.sum = DataSize::ZERO;
-            self.elapsed = TimeDelta::ZERO;
-        }
-        if let Some(prev) = self.prev_arrival {
-            let gap = at - prev;
-            self.elapsed += gap;
-            if gap > window {
-                // Silence longer than a window: the partial sum is stale; this packet starts a
-                // new window.
+        match self.prev_arrival {
+            Some(prev) if at >= prev => {
+                let gap = at - prev;
+                self.elapsed += gap;
+                if gap > window {
+                    // Silence longer than a window: the partial sum is stale; this packet starts
+                    // a new window.
+                    self.sum = DataSize::ZERO;
+                    self.elapsed = TimeDelta::ZERO;
+                }
+            }
+            Some(_) => {
+                // Time went backwards: restart the window.
                 self.sum = DataSize::ZERO;
                 self.elapsed = TimeDelta::ZERO;
             }
+            None => {}
         }
         self.prev_arrival = Some(at);
         let mut sample = None;

@@ -124,10 +124,12 @@ impl IncomingBitrate {
     }
 
     /// The average rate over the window ending at `now`; see the module docs for when it is `None`.
+    #[inline]
     pub fn rate(&mut self, now: Timestamp) -> Option<Bitrate> {
         let now_ms = self.advance_to(now);
         let anchor = self.anchor_ms?;
-        let oldest = anchor.max(now_ms.saturating_sub(self.window_ms - 1));
+        // No overflow: `now_ms` is at least `i64::MIN / 1000` (see `advance_to`).
+        let oldest = anchor.max(now_ms - (self.window_ms - 1));
         let active_ms = now_ms - oldest + 1;
         if self.total_packets == 0
             || active_ms <= 1
@@ -161,12 +163,19 @@ impl IncomingBitrate {
     /// Moves the window so that it ends at `now` (or at the latest instant seen, if later),
     /// dropping the entries that left it, and returns that end in milliseconds.
     fn advance_to(&mut self, now: Timestamp) -> i64 {
-        let now_ms = match self.latest_ms {
-            Some(latest) => now.as_millis().max(latest),
-            None => now.as_millis(),
-        };
+        let now_ms = now.as_millis();
+        if let Some(latest) = self.latest_ms {
+            if now_ms <= latest {
+                // The window already ends at `latest`: everything older left it on that call, and
+                // only `update` at `latest` has added entries since. (Reading the rate right
+                // after recording a packet, as the receive side does, lands here.)
+                return latest;
+            }
+        }
         self.latest_ms = Some(now_ms);
-        let expired_before = now_ms.saturating_sub(self.window_ms - 1);
+        // A microsecond instant in milliseconds is at least `i64::MIN / 1000`, so subtracting
+        // at most a minute cannot overflow.
+        let expired_before = now_ms - (self.window_ms - 1);
         while self.len > 0 && self.ring[self.head].ms < expired_before {
             let bucket = self.ring[self.head];
             self.total_bytes = self.total_bytes.saturating_sub(bucket.bytes);

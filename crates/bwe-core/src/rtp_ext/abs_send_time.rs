@@ -97,7 +97,9 @@ impl AbsSendTimeUnwrapper {
         let ticks = match self.last {
             None => i64::from(raw),
             Some((last_raw, last_ticks)) => {
-                let mut diff = (i64::from(raw) - i64::from(last_raw)).rem_euclid(WRAP);
+                // Both values are below 2²⁴, so the masked wrapping difference is the distance
+                // modulo the period (a mask, where `rem_euclid` on i64 would divide).
+                let mut diff = i64::from(raw.wrapping_sub(last_raw) & 0x00FF_FFFF);
                 if diff >= WRAP / 2 {
                     diff -= WRAP;
                 }
@@ -105,7 +107,8 @@ impl AbsSendTimeUnwrapper {
             }
         };
         self.last = Some((raw, ticks));
-        Timestamp::ZERO + ticks_to_delta(ticks)
+        // The epoch is zero: the span is the instant (no saturating addition needed).
+        Timestamp::from_micros(ticks_to_delta(ticks).as_micros())
     }
 
     /// Forgets the history, so the next value starts a new clock.

@@ -50,8 +50,8 @@ impl Bitrate {
         if bps.is_nan() {
             Self::ZERO
         } else {
-            // `as` saturates: negative → 0, too large → u64::MAX.
-            Self(bps.round() as u64)
+            // Saturates: negative → 0, too large → u64::MAX.
+            Self(super::round_to_u64(bps))
         }
     }
 
@@ -81,7 +81,12 @@ impl Bitrate {
         if span.as_micros() <= 0 {
             return DataSize::ZERO;
         }
-        let bits = u128::from(self.0) * span.as_micros() as u128 / 1_000_000;
+        let micros = span.as_micros() as u64;
+        // 64-bit arithmetic when the product fits; 128-bit division is a library call.
+        if let Some(scaled) = self.0.checked_mul(micros) {
+            return DataSize::from_bytes(scaled / 1_000_000 / 8);
+        }
+        let bits = u128::from(self.0) * u128::from(micros) / 1_000_000;
         DataSize::from_bytes(u64::try_from(bits / 8).unwrap_or(u64::MAX))
     }
 

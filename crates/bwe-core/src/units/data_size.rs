@@ -41,7 +41,13 @@ impl DataSize {
         if span.as_micros() <= 0 {
             return None;
         }
-        let bps = u128::from(self.bits()) * 1_000_000 / span.as_micros() as u128;
+        let micros = span.as_micros() as u64;
+        // 64-bit division when the product fits (any size up to ~2.3 TB); 128-bit division is
+        // a library call several times slower, and rates are read on every over-using packet.
+        if let Some(scaled) = self.bits().checked_mul(1_000_000) {
+            return Some(Bitrate::from_bps(scaled / micros));
+        }
+        let bps = u128::from(self.bits()) * 1_000_000 / u128::from(micros);
         Some(Bitrate::from_bps(u64::try_from(bps).unwrap_or(u64::MAX)))
     }
 }

@@ -21,6 +21,42 @@ pub use data_size::DataSize;
 pub use time_delta::TimeDelta;
 pub use timestamp::Timestamp;
 
+/// Below this magnitude an `f64` may have a fractional part; at or above it every value is an
+/// integer (2⁵²).
+const FRACTION_LIMIT: f64 = 4_503_599_627_370_496.0;
+
+/// `x.round() as i64`: half away from zero, saturating, NaN gives 0.
+///
+/// `f64::round` is a library call on baseline x86-64 (no SSE4.1 `roundsd`), and the rate
+/// controllers round on every update. Below 2⁵² the fraction `x − trunc(x)` is exact, so
+/// comparing it with ½ gives `round`'s answer bit for bit; larger values and NaN take `round`.
+fn round_to_i64(x: f64) -> i64 {
+    if x.abs() < FRACTION_LIMIT {
+        let t = x as i64;
+        let fraction = x - t as f64;
+        if fraction >= 0.5 {
+            t + 1
+        } else if fraction <= -0.5 {
+            t - 1
+        } else {
+            t
+        }
+    } else {
+        x.round() as i64
+    }
+}
+
+/// `x.round() as u64`: half away from zero, saturating (negative values give 0), NaN gives 0.
+/// See [`round_to_i64`] for why not `f64::round`.
+fn round_to_u64(x: f64) -> u64 {
+    if (0.0..FRACTION_LIMIT).contains(&x) {
+        let t = x as u64;
+        if x - t as f64 >= 0.5 { t + 1 } else { t }
+    } else {
+        x.round() as u64
+    }
+}
+
 /// A conversion into or out of one of the unit types was not representable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum UnitError {
@@ -30,4 +66,52 @@ pub enum UnitError {
     /// The value does not fit the target representation.
     #[error("value {0} is out of range for the target unit")]
     OutOfRange(u128),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast rounding must agree with `f64::round` everywhere, halves and edges included.
+    #[test]
+    fn fast_rounding_matches_f64_round() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.499_999_999_999_999_94,
+            -0.499_999_999_999_999_94,
+            FRACTION_LIMIT - 0.5,
+            -(FRACTION_LIMIT - 0.5),
+            FRACTION_LIMIT,
+            FRACTION_LIMIT + 1.0,
+            1e19,
+            2e19,
+            -1e19,
+            -2e19,
+            f64::MAX,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE,
+            f64::EPSILON,
+        ];
+        let mut x = 1e-3;
+        while x < 1e20 {
+            for v in [x, x + 0.5, x * 1.000_1, 1.0 / x] {
+                values.push(v);
+                values.push(-v);
+            }
+            x *= 1.37;
+        }
+        for v in values {
+            assert_eq!(round_to_i64(v), v.round() as i64, "{v:e}");
+            assert_eq!(round_to_u64(v), v.round() as u64, "{v:e}");
+        }
+    }
 }

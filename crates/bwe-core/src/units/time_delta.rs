@@ -93,13 +93,8 @@ impl TimeDelta {
 
     /// `self * factor`, rounded, saturating; NaN gives zero.
     pub fn mul_f64(self, factor: f64) -> Self {
-        let v = (self.0 as f64 * factor).round();
-        if v.is_nan() {
-            Self::ZERO
-        } else {
-            // `as` saturates for out-of-range floats.
-            Self(v as i64)
-        }
+        // Saturates for out-of-range products; NaN gives zero.
+        Self(super::round_to_i64(self.0 as f64 * factor))
     }
 
     /// `self` clamped to `[lo, hi]`.
