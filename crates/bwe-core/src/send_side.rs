@@ -282,6 +282,12 @@ impl SendSideEstimator {
         if usage == BandwidthUsage::Overusing {
             self.probe.on_congestion(now);
         }
+        self.probe.set_queue_growing(
+            self.delay
+                .stats()
+                .modified_offset_ms
+                .is_some_and(|t| t > 0.0),
+        );
         let probe = self.probe_results.fetch_and_reset_last_estimate();
         match (usage, probe) {
             // A probe result is only taken while the delay signal does not object (libwebrtc
@@ -333,6 +339,7 @@ impl SendSideEstimator {
             .map_or(self.estimate, |p| p.min(self.estimate));
         self.alr.set_estimated_bitrate(asked);
         self.sync_alr(now);
+        self.probe.set_acknowledged_rate(acked);
         self.probe.set_estimate(now, self.estimate);
     }
 

@@ -16,7 +16,9 @@
 //!   it; with periodic ALR probing on, a cluster at 2× the estimate every 5 s.
 //! - **Capacity probing** (opt-in, not in libwebrtc, see below): while the sender fills its estimate
 //!   (not application-limited) and neither over-use nor loss above 2 % was seen for
-//!   `capacity_probing_interval`, a cluster at 1.5× the estimate every such interval, with the
+//!   `capacity_probing_interval`, and the acknowledged rate is at least 90 % of the estimate (a
+//!   sender still climbing to its estimate has nothing to learn above it), a cluster at 1.5×
+//!   the estimate every such interval, with the
 //!   same exponential follow-ups as start-up. Without it a link whose capacity grows is only
 //!   found by the additive/multiplicative increase (about 8 %/s: 12 s from 1.0 to 2.5 Mbit/s).
 //! - **Recovery after a large drop**: when the estimate fell below 66 % of its previous value and
@@ -55,6 +57,8 @@ const PROBE_FRACTION_AFTER_DROP: f64 = 0.85;
 const ALR_ENDED_TIMEOUT: TimeDelta = TimeDelta::from_secs(3);
 /// Minimum spacing of recovery probes (`kMinTimeBetweenAlrProbes`).
 const MIN_TIME_BETWEEN_DROP_PROBES: TimeDelta = TimeDelta::from_secs(5);
+/// Capacity probes wait for the acknowledged rate to reach this fraction of the estimate.
+const CAPACITY_PROBE_FILL: f64 = 0.9;
 /// Expected error of a probe result; smaller gains are not probed for (`kProbeUncertainty`).
 const PROBE_UNCERTAINTY: f64 = 0.05;
 
@@ -159,6 +163,8 @@ pub struct ProbeController {
     rate_before_large_drop: Bitrate,
     last_drop_probe: Option<Timestamp>,
     last_overuse: Option<Timestamp>,
+    acknowledged: Option<Bitrate>,
+    queue_growing: bool,
     next_id: u32,
     last_now: Option<Timestamp>,
     queue: ClusterQueue,
@@ -183,6 +189,8 @@ impl ProbeController {
             rate_before_large_drop: Bitrate::ZERO,
             last_drop_probe: None,
             last_overuse: None,
+            acknowledged: None,
+            queue_growing: false,
             next_id: 1,
             last_now: None,
             queue: ClusterQueue::new(),
@@ -267,6 +275,20 @@ impl ProbeController {
     pub fn on_congestion(&mut self, now: Timestamp) {
         self.observe(now);
         self.last_overuse = Some(now);
+    }
+
+    /// The acknowledged rate: capacity probes wait until it reaches 90 % of the estimate, so
+    /// that a sender still climbing to its estimate (an encoder catching up after start-up
+    /// probing) is not probed past it.
+    pub fn set_acknowledged_rate(&mut self, rate: Option<Bitrate>) {
+        self.acknowledged = rate;
+    }
+
+    /// Whether the delay path's trend says the queue is growing: capacity probes wait while
+    /// it is, since a growing queue means the link is already full and a probe would only add
+    /// to it; a queue that drains (as when capacity rises) lets the next one go.
+    pub fn set_queue_growing(&mut self, growing: bool) {
+        self.queue_growing = growing;
     }
 
     /// The application-limited period ended at `now`.
@@ -391,7 +413,10 @@ impl ProbeController {
     /// and the last over-use, unless application-limited or already at the maximum.
     fn capacity_probe_due(&self) -> Option<Timestamp> {
         let interval = self.cfg.capacity_probing_interval?;
-        if self.alr_start.is_some() || self.estimate >= self.max {
+        let filling = self
+            .acknowledged
+            .is_some_and(|acked| acked >= self.estimate.mul_f64(CAPACITY_PROBE_FILL));
+        if self.alr_start.is_some() || self.estimate >= self.max || !filling || self.queue_growing {
             return None;
         }
         let since = match (self.last_probe_initiated, self.last_overuse) {
@@ -515,11 +540,23 @@ mod tests {
     /// of calm, so a link whose capacity grew is found within about a second.
     #[test]
     fn capacity_probe_every_interval_while_calm_and_not_application_limited() {
-        let mut c = after_startup(with_capacity_probing());
+        let mut c = started(with_capacity_probing());
+        c.process(ms(1_100));
+        assert_eq!(c.poll_probe(), None, "nothing acknowledged yet");
+        c.set_acknowledged_rate(Some(kbps(280)));
+        c.process(ms(1_100));
         assert_eq!(targets(&mut c), vec![kbps(450)], "due 1 s after start-up");
         // Its result near its rate follows up as start-up does.
         c.set_estimate(ms(1_200), kbps(1_000));
         assert_eq!(targets(&mut c), vec![kbps(2_000)]);
+        c.set_acknowledged_rate(Some(kbps(880)));
+        c.process(ms(2_201));
+        assert_eq!(
+            c.poll_probe(),
+            None,
+            "the sender has not caught up with 1 Mbit/s"
+        );
+        c.set_acknowledged_rate(Some(kbps(950)));
         c.process(ms(2_201));
         assert_eq!(targets(&mut c), vec![kbps(1_500)], "1 s after the last one");
         // Over-use postpones the next one by a full interval from the over-use.
@@ -538,6 +575,7 @@ mod tests {
     #[test]
     fn no_capacity_probe_in_alr_at_the_maximum_or_when_disabled() {
         let mut c = after_startup(with_capacity_probing());
+        c.set_acknowledged_rate(Some(kbps(300)));
         drain(&mut c);
         c.process(ms(2_200));
         drain(&mut c);

@@ -517,10 +517,11 @@ impl ProbingPacer {
         let bytes = if let Some(packet) = self.pop_queued() {
             self.release(packet, now)
         } else {
-            // The bytes still owed spread over the packets still owed, in packets of 500 to
-            // 1 050 bytes: big enough that their UDP/IP and SRTP overhead weighs on the
-            // measured rate about as it does on media.
-            let size = ((remaining / packets_left) as usize).clamp(MAX_FILLER / 2, MAX_FILLER + 32);
+            // The bytes still owed spread over the packets still owed, in packets of 200 to
+            // 1 050 bytes: at high rates big enough that their UDP/IP and SRTP overhead weighs
+            // on the measured rate about as it does on media; at low rates small enough that
+            // the cluster's five packets do not outlast its 15 ms by much.
+            let size = ((remaining / packets_left) as usize).clamp(MAX_FILLER / 5, MAX_FILLER + 32);
             let padding = self.pad_on.and_then(|i| self.streams[i].padding(size));
             let Some(rtp) = padding else {
                 self.probe = None;
