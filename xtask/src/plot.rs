@@ -357,6 +357,7 @@ mod tests {
                 remb: None,
                 queue_delay: (i != 5).then(|| SimDuration::from_millis(3 * i)),
                 loss: Some(if i == 15 { 0.02 } else { 0.0 }),
+                pacer_queue: None,
             })
             .collect();
         let packets = if with_packets {

@@ -32,7 +32,7 @@ use webrtc::runtime::Runtime;
 use crate::encoder::EncoderConfig;
 use crate::error::CallError;
 use crate::estimator::{Endpoint, Estimator, GCC_START, Nack};
-use crate::recorder::{LinkView, Recorder, Trace};
+use crate::recorder::{LinkView, QueueDelaySource, Recorder, Trace};
 use crate::video::VideoSender;
 
 /// A call to run. Start from [`CallSpec::new`].
@@ -211,6 +211,7 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
         &LinkView {
             capacity: &spec.forward.capacity,
             delay: spec.forward.delay,
+            queue_delay: QueueDelaySource::OneWayMinusPropagation,
         },
     );
     Ok(CallResult {
