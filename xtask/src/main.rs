@@ -163,15 +163,25 @@ fn compare(name: &str, seed: Option<u64>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(flows) = &scenario.flows {
+        eprintln!(
+            "error: compare runs one-flow scenarios; {} has {} flows (use `scenario run {} \
+             --estimator rtc-gcc` to run every flow with rtc::Gcc)",
+            scenario.name,
+            flows.len(),
+            name
+        );
+        return ExitCode::from(2);
+    }
     if let Some(seed) = seed {
-        scenario.call.seed = seed;
+        scenario.set_seed(seed);
     }
     let mut outcomes = Vec::new();
     for (estimator, suffix) in [
         (EstimatorName::OursSendSide, "-ours"),
         (EstimatorName::RtcGcc, "-rtc-gcc"),
     ] {
-        scenario.call.estimator = estimator.estimator();
+        scenario.set_estimator(estimator.estimator());
         eprintln!("{}", output::describe(&scenario));
         match output::run(&scenario) {
             Ok(o) => {
@@ -327,10 +337,10 @@ fn run(
         match spec::load(&resolve(name), &root()) {
             Ok(mut s) => {
                 if let Some(seed) = seed {
-                    s.call.seed = seed;
+                    s.set_seed(seed);
                 }
                 if let Some(e) = estimator {
-                    s.call.estimator = e.estimator();
+                    s.set_estimator(e.estimator());
                 }
                 scenarios.push(s);
             }
@@ -352,11 +362,16 @@ fn run(
                 bar.suspend(|| {
                     println!("{}", o.render_trace());
                     println!("{}", output::table_header());
-                    println!("{}", o.table_row());
+                    println!("{}", o.table_rows());
                     print!("{}", o.render_checks());
                     println!(
-                        "wrote {}/trace.csv, metrics.json and plot.svg",
-                        dir.display()
+                        "wrote {}/trace.csv, metrics.json and plot.svg{}",
+                        dir.display(),
+                        if scenario.flows.is_some() {
+                            " (and trace-flow<N>.csv per flow)"
+                        } else {
+                            ""
+                        }
                     );
                 });
                 failed |= !o.passed();

@@ -40,7 +40,7 @@ pub struct ChangeResponse {
     pub from: Bitrate,
     /// Capacity after.
     pub to: Bitrate,
-    /// Time from the change until the summed goodput entered the band for good
+    /// Time from the change until the summed send rate entered the band for good
     /// ([`CONVERGED_LOW`]–[`CONVERGED_HIGH`] × capacity in every 1 s window over
     /// [`CONVERGED_HOLD`]); `None` if it never did before the next change or the end.
     pub convergence: Option<SimDuration>,
@@ -188,7 +188,7 @@ impl<'a> FlowSet<'a> {
                 let in_band = |j: usize| {
                     j + n1 <= phase_end
                         && self
-                            .window_utilisation(j, |r| r.goodput)
+                            .window_utilisation(j, |r| r.send_rate)
                             .is_some_and(|u| (CONVERGED_LOW..=CONVERGED_HIGH).contains(&u))
                 };
                 // Windows starting at j..=j+hold-n1 cover [t_j, t_j + hold).
@@ -358,9 +358,9 @@ mod tests {
         }
     }
 
-    /// Convergence is measured from the change to the first second of a 2 s stay in the band,
-    /// so a dip after a first touch of the band restarts the clock, and overshoot reads the
-    /// send rate over capacity.
+    /// Convergence is measured from the change to the first second of a 2 s stay of the send
+    /// rate in the band, so a dip after a first touch of the band restarts the clock, and
+    /// overshoot reads the send rate over capacity.
     #[test]
     fn convergence_waits_for_two_seconds_in_the_band_and_overshoot_reads_the_send_rate() {
         let cap = [1000, 1000, 500, 500, 500, 500, 500, 500, 500, 500];
