@@ -8,7 +8,9 @@
 //! cargo xtask scenario all                              # every scenario, with wall time
 //! ```
 //!
-//! Each run writes `trace.csv`, `metrics.json` and `plot.svg` to `target/scenarios/<name>/`.
+//! Each run writes `trace.csv`, `metrics.json` and `plot.svg` to `target/scenarios/<name>/`; a
+//! file with `[[flow]]` tables runs several flows on one bottleneck and also writes
+//! `trace-flow<N>.csv` per flow (see `docs/scenarios.md`). `compare` takes one-flow files only.
 //! `compare` writes each estimator's files with a suffix (`trace-ours.csv`, `plot-rtc-gcc.svg`,
 //! …) in the same folder, plus `plot-compare.svg` with both on one figure; it leaves the plain
 //! names to `run`, so comparing never overwrites a run's output. `all` and a `run` of several

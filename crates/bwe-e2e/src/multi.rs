@@ -323,9 +323,10 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
             f.next_frame = Some(media_start + f.activity.start);
         }
         let end = media_start + spec.duration;
-        let mut clock = Recorder::new(spec.interval);
+        let interval = Recorder::new(spec.interval).interval();
+        let mut samples = 0u64;
         loop {
-            let next_sample = media_start + clock.next_sample_at();
+            let next_sample = media_start + interval.saturating_mul(samples);
             let now = live
                 .iter()
                 .filter_map(|f| f.next_frame)
@@ -335,7 +336,7 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
             }
             sim.sleep_until(now).await;
             if now == next_sample {
-                clock.sample(None, None);
+                samples += 1;
                 for f in &mut live {
                     f.recorder.record(Sample {
                         target: f.target.target(),
