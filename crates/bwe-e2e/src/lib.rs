@@ -46,6 +46,7 @@ pub mod flow;
 pub mod flow_metrics;
 pub mod metrics;
 pub mod multi;
+mod pair;
 pub mod recorder;
 pub mod target;
 pub mod video;

@@ -33,17 +33,15 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use vnet_sim::peer::{SimPeer, connect};
+use vnet_sim::peer::SimPeer;
 use vnet_sim::seed::derive_seed;
 use vnet_sim::{HostId, LinkConfig, LinkStats, Sim, SimDuration, SimTime};
-use webrtc::media_stream::track_remote::TrackRemoteEvent;
-use webrtc::peer_connection::RTCPeerConnectionState;
-use webrtc::runtime::Runtime;
 
 use crate::encoder::EncoderConfig;
 use crate::error::CallError;
-use crate::estimator::{Endpoint, Estimator, GCC_START, Nack};
+use crate::estimator::{Estimator, GCC_START};
 use crate::flow::{Activity, Direction, FlowSpec};
+use crate::pair::{PairSpec, connect_pair, read_track};
 use crate::recorder::{LinkView, QueueDelaySource, Recorder, Sample, Trace};
 use crate::target::TargetSource;
 use crate::video::{RTX_SSRC, VIDEO_SSRC, VideoSender};
@@ -254,65 +252,35 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
     let (recorders, media_start) = sim.run(async {
         let mut live = Vec::with_capacity(spec.flows.len());
         for (i, flow) in spec.flows.iter().enumerate() {
-            let sending = Endpoint::new(flow.estimator, flow.nack)?;
-            let receiving = Endpoint::new(flow.estimator, flow.nack)?;
-            let target = Arc::clone(&sending.target);
-            let sender = sim
-                .peer(hosts.senders[i])
-                .media_engine(sending.media_engine)
-                .interceptor_registry(sending.registry)
-                .build()
-                .await?;
-            let receiver = Arc::new(
-                sim.peer(hosts.receivers[i])
-                    .media_engine(receiving.media_engine)
-                    .interceptor_registry(receiving.registry)
-                    .build()
-                    .await?,
-            );
-            let encoder = EncoderConfig {
-                seed: derive_seed(spec.seed, &format!("encoder/flow{}", i + 1)),
-                ..spec.encoder.clone()
-            };
-            let (ssrc, rtx_ssrc) = flow_ssrcs(i);
-            let video = VideoSender::with_ssrcs(
-                sim.now(),
-                encoder,
-                flow.nack == Nack::WithRtx,
-                ssrc,
-                rtx_ssrc,
-            )?;
-            sender
-                .pc()
-                .add_track(video.track())
-                .await
-                .map_err(|e| CallError::webrtc("adding the video track", e))?;
-            connect(&sender, &receiver, spec.connect_timeout).await?;
-            sender
-                .wait_for_state(RTCPeerConnectionState::Connected, spec.connect_timeout)
-                .await?;
-            // The receiving application reads its track, as a real one would.
-            let (peer, count, wait) = (
-                Arc::clone(&receiver),
-                Arc::clone(&received[i]),
+            let pair = connect_pair(
+                &sim,
+                PairSpec {
+                    sender: hosts.senders[i],
+                    receiver: hosts.receivers[i],
+                    estimator: flow.estimator,
+                    nack: flow.nack,
+                    encoder: EncoderConfig {
+                        seed: derive_seed(spec.seed, &format!("encoder/flow{}", i + 1)),
+                        ..spec.encoder.clone()
+                    },
+                    ssrcs: flow_ssrcs(i),
+                    connect_timeout: spec.connect_timeout,
+                },
+            )
+            .await?;
+            read_track(
+                &sim,
+                &pair.receiver,
+                &received[i],
                 spec.duration + spec.connect_timeout,
             );
-            drop(sim.spawn(Box::pin(async move {
-                if let Ok(track) = peer.next_track(wait).await {
-                    while let Some(event) = track.poll().await {
-                        if let TrackRemoteEvent::OnRtpPacket(_) = event {
-                            count.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                }
-            })));
             live.push(LiveFlow {
-                video,
-                target,
+                video: pair.video,
+                target: pair.target,
                 recorder: Recorder::new(spec.interval),
                 activity: flow.activity(spec.duration),
                 next_frame: None,
-                _peers: (sender, receiver),
+                _peers: (pair.sender, pair.receiver),
             });
         }
 
