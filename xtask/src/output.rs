@@ -512,7 +512,17 @@ fn record(scenario: &Scenario) -> Result<Recorded, String> {
 /// Runs the scenario's call and evaluates its checks.
 pub fn run(scenario: &Scenario) -> Result<Outcome, String> {
     let call = &scenario.call;
-    let recorded = record(scenario)?;
+    // A panic inside the call (a bug in a chain or the harness) is this scenario's failure, not
+    // the end of `scenario all`: it is reported like any error and the next scenario runs.
+    let recorded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| record(scenario)))
+        .map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("the call panicked: {what}")
+    })??;
     let aggregate = recorded.aggregate();
     let forward = recorded.in_direction(Direction::LeftToRight);
     let set = recorded.set(&forward);
