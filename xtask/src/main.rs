@@ -8,7 +8,9 @@
 //! cargo xtask scenario all                              # every scenario, with wall time
 //! ```
 //!
-//! Each run writes `trace.csv`, `metrics.json` and `plot.svg` to `target/scenarios/<name>/`.
+//! Each run writes `trace.csv`, `metrics.json` and `plot.svg` to `target/scenarios/<name>/`; a
+//! file with `[[flow]]` tables runs several flows on one bottleneck and also writes
+//! `trace-flow<N>.csv` per flow (see `docs/scenarios.md`). `compare` takes one-flow files only.
 //! `compare` writes each estimator's files with a suffix (`trace-ours.csv`, `plot-rtc-gcc.svg`,
 //! …) in the same folder, plus `plot-compare.svg` with both on one figure; it leaves the plain
 //! names to `run`, so comparing never overwrites a run's output. `all` and a `run` of several
@@ -163,15 +165,25 @@ fn compare(name: &str, seed: Option<u64>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(flows) = &scenario.flows {
+        eprintln!(
+            "error: compare runs one-flow scenarios; {} has {} flows (use `scenario run {} \
+             --estimator rtc-gcc` to run every flow with rtc::Gcc)",
+            scenario.name,
+            flows.len(),
+            name
+        );
+        return ExitCode::from(2);
+    }
     if let Some(seed) = seed {
-        scenario.call.seed = seed;
+        scenario.set_seed(seed);
     }
     let mut outcomes = Vec::new();
     for (estimator, suffix) in [
         (EstimatorName::OursSendSide, "-ours"),
         (EstimatorName::RtcGcc, "-rtc-gcc"),
     ] {
-        scenario.call.estimator = estimator.estimator();
+        scenario.set_estimator(estimator.estimator());
         eprintln!("{}", output::describe(&scenario));
         match output::run(&scenario) {
             Ok(o) => {
@@ -327,10 +339,10 @@ fn run(
         match spec::load(&resolve(name), &root()) {
             Ok(mut s) => {
                 if let Some(seed) = seed {
-                    s.call.seed = seed;
+                    s.set_seed(seed);
                 }
                 if let Some(e) = estimator {
-                    s.call.estimator = e.estimator();
+                    s.set_estimator(e.estimator());
                 }
                 scenarios.push(s);
             }
@@ -352,11 +364,16 @@ fn run(
                 bar.suspend(|| {
                     println!("{}", o.render_trace());
                     println!("{}", output::table_header());
-                    println!("{}", o.table_row());
+                    println!("{}", o.table_rows());
                     print!("{}", o.render_checks());
                     println!(
-                        "wrote {}/trace.csv, metrics.json and plot.svg",
-                        dir.display()
+                        "wrote {}/trace.csv, metrics.json and plot.svg{}",
+                        dir.display(),
+                        if scenario.flows.is_some() {
+                            " (and trace-flow<N>.csv per flow)"
+                        } else {
+                            ""
+                        }
                     );
                 });
                 failed |= !o.passed();

@@ -1,11 +1,20 @@
 //! Runs one scenario and reports it: the metrics table and the checks on stdout, `trace.csv`,
 //! `metrics.json` and `plot.svg` in the output folder (written only once the call has run).
+//!
+//! A file without `[[flow]]` runs the one-flow [`run_call`] exactly as before; with flows it
+//! runs [`run_multi_call`], writes `trace-flow<N>.csv` per flow (with the pacer queue column)
+//! and the forward flows' sum as `trace.csv`, and prints one table row per flow plus the
+//! aggregate's, fairness and each capacity change's convergence and overshoot. Metrics are
+//! defined in `docs/scenarios.md`.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use bwe_core::Bitrate;
-use bwe_e2e::{Metrics, Trace, run_call};
+use bwe_e2e::{
+    Activity, Direction, Estimator, FlowSet, Metrics, MultiCallSpec, Trace, run_call,
+    run_multi_call,
+};
 use serde::Serialize;
 use vnet_sim::SimDuration;
 
@@ -15,6 +24,8 @@ use crate::spec::{CheckSpec, MetricName, Scenario};
 #[derive(Debug, Serialize)]
 struct CheckResult {
     metric: MetricName,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flow: Option<usize>,
     from_s: f64,
     to_s: f64,
     min: f64,
@@ -31,23 +42,118 @@ fn kbps(r: Option<Bitrate>) -> Option<f64> {
     r.map(Bitrate::as_kbps_f64)
 }
 
-fn value(metric: MetricName, m: &Metrics) -> Option<f64> {
-    match metric {
-        MetricName::Utilisation => m.utilisation,
-        MetricName::QueueP50Ms => ms(m.queue_p50),
-        MetricName::QueueP95Ms => ms(m.queue_p95),
-        MetricName::Loss => m.loss,
-        MetricName::TargetKbps => kbps(m.target),
-        MetricName::GoodputKbps => kbps(m.goodput),
+fn secs(d: Option<SimDuration>) -> Option<f64> {
+    d.map(SimDuration::as_secs_f64)
+}
+
+/// One flow of a finished run.
+struct FlowOut {
+    trace: Trace,
+    activity: Activity,
+    direction: Direction,
+    estimator: Estimator,
+}
+
+/// What a run recorded, single- or multi-flow, in the shape the metrics need.
+struct Recorded {
+    flows: Vec<FlowOut>,
+    /// Whether the file had `[[flow]]` tables.
+    multi: bool,
+    duration: SimDuration,
+}
+
+impl Recorded {
+    /// Indices of the flows whose media crosses `direction`'s bottleneck.
+    fn in_direction(&self, direction: Direction) -> Vec<usize> {
+        (0..self.flows.len())
+            .filter(|&i| self.flows[i].direction == direction)
+            .collect()
+    }
+
+    fn set(&self, members: &[usize]) -> FlowSet<'_> {
+        FlowSet::new(
+            members
+                .iter()
+                .map(|&i| (&self.flows[i].trace, &self.flows[i].activity)),
+        )
+    }
+
+    /// The aggregate trace: the forward flows summed (the one flow itself when single).
+    fn aggregate(&self) -> Trace {
+        let forward = self.in_direction(Direction::LeftToRight);
+        if forward.len() == 1 {
+            return self.flows[forward[0]].trace.clone();
+        }
+        self.set(&forward).combined()
+    }
+
+    /// The value of `metric` over `[from, to)` for flow `flow` (1-based) or the forward
+    /// aggregate.
+    fn value(
+        &self,
+        aggregate: &Trace,
+        metric: MetricName,
+        flow: Option<usize>,
+        from: SimDuration,
+        to: SimDuration,
+    ) -> Option<f64> {
+        let direction = flow.map_or(Direction::LeftToRight, |f| self.flows[f - 1].direction);
+        let members = self.in_direction(direction);
+        let set = self.set(&members);
+        let trace = flow.map_or(aggregate, |f| &self.flows[f - 1].trace);
+        // The flow's position in its set, or every member for the aggregate.
+        let positions: Vec<usize> = match flow {
+            Some(f) => members
+                .iter()
+                .position(|&m| m == f - 1)
+                .into_iter()
+                .collect(),
+            None => (0..members.len()).collect(),
+        };
+        let largest = |values: Vec<Option<f64>>| {
+            values
+                .into_iter()
+                .collect::<Option<Vec<f64>>>()
+                .and_then(|v| v.into_iter().reduce(f64::max))
+        };
+        let changes = || {
+            set.changes()
+                .into_iter()
+                .filter(move |c| c.at >= from && c.at < to)
+        };
+        let m = || trace.metrics(from, to);
+        match metric {
+            MetricName::Utilisation => m().utilisation,
+            MetricName::QueueP50Ms => ms(m().queue_p50),
+            MetricName::QueueP95Ms => ms(m().queue_p95),
+            MetricName::Loss => m().loss,
+            MetricName::TargetKbps => kbps(m().target),
+            MetricName::GoodputKbps => kbps(m().goodput),
+            MetricName::Fairness1s => set.fairness(SimDuration::from_secs(1), from, to),
+            MetricName::Fairness5s => set.fairness(SimDuration::from_secs(5), from, to),
+            MetricName::Fairness20s => set.fairness(SimDuration::from_secs(20), from, to),
+            MetricName::ConvergenceS => largest(changes().map(|c| secs(c.convergence)).collect()),
+            MetricName::Overshoot => largest(changes().map(|c| c.overshoot).collect()),
+            MetricName::Instability => largest(
+                positions
+                    .iter()
+                    .map(|&p| set.instability(p, from, to))
+                    .collect(),
+            ),
+            MetricName::StartupS => {
+                largest(positions.iter().map(|&p| secs(set.startup(p))).collect())
+            }
+        }
     }
 }
 
-fn check(trace: &Trace, duration: SimDuration, c: &CheckSpec) -> CheckResult {
+fn check(recorded: &Recorded, aggregate: &Trace, c: &CheckSpec) -> CheckResult {
     let from = SimDuration::from_secs(c.from_s.unwrap_or(0));
-    let to = c.to_s.map_or(duration, SimDuration::from_secs);
-    let v = value(c.metric, &trace.metrics(from, to));
+    let to = c.to_s.map_or(recorded.duration, SimDuration::from_secs);
+    let v = recorded.value(aggregate, c.metric, c.flow, from, to);
     CheckResult {
         metric: c.metric,
+        flow: c.flow,
         from_s: from.as_secs_f64(),
         to_s: to.as_secs_f64(),
         min: c.min,
@@ -58,13 +164,14 @@ fn check(trace: &Trace, duration: SimDuration, c: &CheckSpec) -> CheckResult {
     }
 }
 
-fn csv(trace: &Trace) -> String {
+fn csv(trace: &Trace, pacer: bool) -> String {
     let mut out = String::from(
-        "t_s,capacity_kbps,target_kbps,remb_kbps,send_kbps,goodput_kbps,queue_delay_ms,loss\n",
+        "t_s,capacity_kbps,target_kbps,remb_kbps,send_kbps,goodput_kbps,queue_delay_ms,loss",
     );
+    out.push_str(if pacer { ",pacer_queue_ms\n" } else { "\n" });
     let opt = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.3}"));
     for r in &trace.rows {
-        let _ = writeln!(
+        let _ = write!(
             out,
             "{:.3},{},{},{},{:.3},{:.3},{},{}",
             r.t.as_secs_f64(),
@@ -76,6 +183,10 @@ fn csv(trace: &Trace) -> String {
             opt(ms(r.queue_delay)),
             opt(r.loss),
         );
+        if pacer {
+            let _ = write!(out, ",{}", opt(ms(r.pacer_queue)));
+        }
+        out.push('\n');
     }
     out
 }
@@ -83,9 +194,58 @@ fn csv(trace: &Trace) -> String {
 /// One finished run: what it measured and whether its checks passed.
 pub struct Outcome {
     file: MetricsFileOwned,
-    trace: Trace,
+    recorded: Recorded,
+    aggregate: Trace,
     /// Virtual duration of the media phase.
     pub virtual_s: f64,
+}
+
+/// Whole-run figures of a flow or of the aggregate.
+#[derive(Debug, Serialize)]
+struct Figures {
+    utilisation: Option<f64>,
+    queue_p50_ms: Option<f64>,
+    queue_p95_ms: Option<f64>,
+    loss: Option<f64>,
+    target_kbps: Option<f64>,
+    goodput_kbps: Option<f64>,
+    send_kbps: Option<f64>,
+}
+
+impl Figures {
+    fn of(trace: &Trace, duration: SimDuration) -> Self {
+        let m: Metrics = trace.metrics(SimDuration::ZERO, duration);
+        Self {
+            utilisation: m.utilisation,
+            queue_p50_ms: ms(m.queue_p50),
+            queue_p95_ms: ms(m.queue_p95),
+            loss: m.loss,
+            target_kbps: kbps(m.target),
+            goodput_kbps: kbps(m.goodput),
+            send_kbps: kbps(m.send_rate),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct FlowFigures {
+    flow: usize,
+    estimator: String,
+    direction: &'static str,
+    start_s: f64,
+    #[serde(flatten)]
+    figures: Figures,
+    startup_s: Option<f64>,
+    instability: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct ChangeFigures {
+    at_s: f64,
+    from_kbps: f64,
+    to_kbps: f64,
+    convergence_s: Option<f64>,
+    overshoot: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -94,13 +254,16 @@ struct MetricsFileOwned {
     seed: u64,
     estimator: String,
     duration_s: f64,
-    utilisation: Option<f64>,
-    queue_p50_ms: Option<f64>,
-    queue_p95_ms: Option<f64>,
-    loss: Option<f64>,
-    target_kbps: Option<f64>,
-    goodput_kbps: Option<f64>,
-    send_kbps: Option<f64>,
+    /// The forward aggregate (the one flow when single).
+    #[serde(flatten)]
+    aggregate: Figures,
+    /// Capacity changes of the forward bottleneck and how the forward flows responded.
+    changes: Vec<ChangeFigures>,
+    fairness_1s: Option<f64>,
+    fairness_5s: Option<f64>,
+    fairness_20s: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    flows: Vec<FlowFigures>,
     checks: Vec<CheckResult>,
 }
 
@@ -115,59 +278,143 @@ impl Outcome {
         &self.file.estimator
     }
 
-    /// What the call recorded.
+    /// What the call recorded (the forward aggregate).
     pub fn trace(&self) -> &Trace {
-        &self.trace
+        &self.aggregate
     }
 
-    /// Writes `trace{suffix}.csv`, `metrics{suffix}.json` and `plot{suffix}.svg` into `dir`.
+    /// Writes `trace{suffix}.csv`, `metrics{suffix}.json` and `plot{suffix}.svg` into `dir`,
+    /// and for a multi-flow run `trace-flow<N>{suffix}.csv` per flow.
     pub fn write(&self, dir: &Path, suffix: &str) -> Result<(), String> {
         let json = serde_json::to_string_pretty(&self.file).map_err(|e| e.to_string())?;
-        let svg = plot::render(
-            &format!("{} — {}", self.file.name, self.file.estimator),
-            &[plot::Run {
-                label: &self.file.estimator,
-                trace: &self.trace,
-            }],
-        )?;
+        let title = format!("{} — {}", self.file.name, self.file.estimator);
+        let svg = if self.recorded.multi {
+            let labels: Vec<String> = (1..=self.recorded.flows.len())
+                .map(|i| format!("flow {i}"))
+                .collect();
+            let runs: Vec<plot::Run<'_>> = self
+                .recorded
+                .flows
+                .iter()
+                .zip(&labels)
+                .map(|(f, label)| plot::Run {
+                    label,
+                    trace: &f.trace,
+                })
+                .collect();
+            plot::render(&title, &runs)?
+        } else {
+            plot::render(
+                &title,
+                &[plot::Run {
+                    label: &self.file.estimator,
+                    trace: &self.aggregate,
+                }],
+            )?
+        };
         let fail = |e: std::io::Error| format!("{}: {e}", dir.display());
         std::fs::create_dir_all(dir).map_err(fail)?;
-        std::fs::write(dir.join(format!("trace{suffix}.csv")), csv(&self.trace)).map_err(fail)?;
+        std::fs::write(
+            dir.join(format!("trace{suffix}.csv")),
+            csv(&self.aggregate, false),
+        )
+        .map_err(fail)?;
+        if self.recorded.multi {
+            for (i, f) in self.recorded.flows.iter().enumerate() {
+                std::fs::write(
+                    dir.join(format!("trace-flow{}{suffix}.csv", i + 1)),
+                    csv(&f.trace, true),
+                )
+                .map_err(fail)?;
+            }
+        }
         std::fs::write(dir.join(format!("metrics{suffix}.json")), json + "\n").map_err(fail)?;
         std::fs::write(dir.join(format!("plot{suffix}.svg")), svg).map_err(fail)?;
         Ok(())
     }
 
-    /// The per-second trace.
+    /// The per-second trace: the one flow's, or each flow's under a heading.
     pub fn render_trace(&self) -> String {
-        self.trace.render()
+        if !self.recorded.multi {
+            return self.aggregate.render();
+        }
+        let mut out = String::new();
+        for (i, f) in self.recorded.flows.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "flow {} ({}, {}):",
+                i + 1,
+                f.estimator.name(),
+                direction_name(f.direction)
+            );
+            out.push_str(&f.trace.render());
+        }
+        out
     }
 
-    /// One row of the metrics table (see [`table_header`]).
+    /// One summary row of the metrics table (see [`table_header`]): the estimator and the
+    /// aggregate's figures.
     pub fn table_row(&self) -> String {
+        row(&self.file.estimator, &self.file.aggregate)
+            .trim_end()
+            .to_owned()
+    }
+
+    /// The metrics table's rows (see [`table_header`]): one for a single flow; one per flow
+    /// and one for the aggregate otherwise, then the multi-flow figures.
+    pub fn table_rows(&self) -> String {
         let f = &self.file;
-        format!(
-            "{:<22} {:>8} {:>8} {:>11} {:>7} {:>11} {:>12}",
-            f.estimator,
-            show(f.queue_p50_ms, 1),
-            show(f.queue_p95_ms, 1),
-            show(f.utilisation.map(|u| u * 100.0), 1),
-            show(f.loss.map(|l| l * 100.0), 2),
-            show(f.target_kbps, 0),
-            show(f.goodput_kbps, 0),
-        )
+        if f.flows.is_empty() {
+            return self.table_row();
+        }
+        let mut out = String::new();
+        for flow in &f.flows {
+            let label = format!("flow {} {}", flow.flow, flow.estimator);
+            out.push_str(&row(&label, &flow.figures));
+            let _ = writeln!(
+                out,
+                "    {}, start {} s, startup {} s, instability {}",
+                flow.direction,
+                flow.start_s,
+                show(flow.startup_s, 1),
+                show(flow.instability, 3)
+            );
+        }
+        out.push_str(&row("aggregate (forward)", &f.aggregate));
+        let _ = writeln!(
+            out,
+            "    fairness (min/max goodput) 1 s {}, 5 s {}, 20 s {}",
+            show(f.fairness_1s, 3),
+            show(f.fairness_5s, 3),
+            show(f.fairness_20s, 3)
+        );
+        for c in &f.changes {
+            let _ = writeln!(
+                out,
+                "    {:.0} -> {:.0} kbit/s at {:.1} s: converged in {} s, overshoot {} %",
+                c.from_kbps,
+                c.to_kbps,
+                c.at_s,
+                show(c.convergence_s, 1),
+                show(c.overshoot.map(|o| o * 100.0), 1)
+            );
+        }
+        out.trim_end().to_owned()
     }
 
     /// One line per check.
     pub fn render_checks(&self) -> String {
         let mut out = String::new();
         for c in &self.file.checks {
+            let name = serde_json::to_string(&c.metric).unwrap_or_default();
+            let name = match c.flow {
+                Some(f) => format!("{} (flow {f})", name.trim_matches('"')),
+                None => name.trim_matches('"').to_owned(),
+            };
             let _ = writeln!(
                 out,
                 "check {:<14} [{:>5.1}, {:>5.1}) s: {} in [{}, {}] … {}",
-                serde_json::to_string(&c.metric)
-                    .unwrap_or_default()
-                    .trim_matches('"'),
+                name,
                 c.from_s,
                 c.to_s,
                 show(c.value, 3),
@@ -178,6 +425,26 @@ impl Outcome {
         }
         out
     }
+}
+
+fn direction_name(d: Direction) -> &'static str {
+    match d {
+        Direction::LeftToRight => "forward",
+        Direction::RightToLeft => "backward",
+    }
+}
+
+fn row(label: &str, f: &Figures) -> String {
+    format!(
+        "{:<22} {:>8} {:>8} {:>11} {:>7} {:>11} {:>12}",
+        label,
+        show(f.queue_p50_ms, 1),
+        show(f.queue_p95_ms, 1),
+        show(f.utilisation.map(|u| u * 100.0), 1),
+        show(f.loss.map(|l| l * 100.0), 2),
+        show(f.target_kbps, 0),
+        show(f.goodput_kbps, 0),
+    ) + "\n"
 }
 
 fn show(v: Option<f64>, digits: usize) -> String {
@@ -195,42 +462,133 @@ pub fn table_header() -> String {
 /// What is about to run, for stderr: `running <name> (<s> s of media, seed <n>, <estimator>)…`.
 pub fn describe(scenario: &Scenario) -> String {
     let call = &scenario.call;
+    let who = match &scenario.flows {
+        Some(flows) => format!("{} flows", flows.len()),
+        None => call.estimator.name().to_owned(),
+    };
     format!(
-        "running {} ({} s of media, seed {}, {})…",
+        "running {} ({} s of media, seed {}, {who})…",
         scenario.name,
         call.duration.as_secs_f64(),
         call.seed,
-        call.estimator.name()
     )
+}
+
+fn record(scenario: &Scenario) -> Result<Recorded, String> {
+    let call = &scenario.call;
+    let Some(flows) = &scenario.flows else {
+        let result = run_call(call).map_err(|e| e.to_string())?;
+        return Ok(Recorded {
+            flows: vec![FlowOut {
+                trace: result.trace,
+                activity: Activity::always(SimDuration::ZERO, call.duration),
+                direction: Direction::LeftToRight,
+                estimator: call.estimator,
+            }],
+            multi: false,
+            duration: call.duration,
+        });
+    };
+    let mut spec = MultiCallSpec::new(call.seed, call.forward.clone(), flows.clone());
+    spec.backward = call.backward.clone();
+    spec.duration = call.duration;
+    let result = run_multi_call(&spec).map_err(|e| e.to_string())?;
+    Ok(Recorded {
+        flows: result
+            .flows
+            .into_iter()
+            .map(|f| FlowOut {
+                trace: f.trace,
+                activity: f.activity,
+                direction: f.direction,
+                estimator: f.estimator,
+            })
+            .collect(),
+        multi: true,
+        duration: call.duration,
+    })
 }
 
 /// Runs the scenario's call and evaluates its checks.
 pub fn run(scenario: &Scenario) -> Result<Outcome, String> {
     let call = &scenario.call;
-    let result = run_call(call).map_err(|e| e.to_string())?;
-    let trace = result.trace;
-    let whole = trace.metrics(SimDuration::ZERO, call.duration);
+    // A panic inside the call (a bug in a chain or the harness) is this scenario's failure, not
+    // the end of `scenario all`: it is reported like any error and the next scenario runs.
+    let recorded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| record(scenario)))
+        .map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("the call panicked: {what}")
+    })??;
+    let aggregate = recorded.aggregate();
+    let forward = recorded.in_direction(Direction::LeftToRight);
+    let set = recorded.set(&forward);
+    let (zero, end) = (SimDuration::ZERO, call.duration);
+    let changes = set
+        .changes()
+        .into_iter()
+        .map(|c| ChangeFigures {
+            at_s: c.at.as_secs_f64(),
+            from_kbps: c.from.as_kbps_f64(),
+            to_kbps: c.to.as_kbps_f64(),
+            convergence_s: secs(c.convergence),
+            overshoot: c.overshoot,
+        })
+        .collect();
+    let flows = if recorded.multi {
+        (0..recorded.flows.len())
+            .map(|i| {
+                let f = &recorded.flows[i];
+                let members = recorded.in_direction(f.direction);
+                let own = recorded.set(&members);
+                let p = members.iter().position(|&m| m == i).unwrap_or(0);
+                FlowFigures {
+                    flow: i + 1,
+                    estimator: f.estimator.name().to_owned(),
+                    direction: direction_name(f.direction),
+                    start_s: f.activity.start.as_secs_f64(),
+                    figures: Figures::of(&f.trace, end),
+                    startup_s: secs(own.startup(p)),
+                    instability: own.instability(p, zero, end),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let checks = scenario
         .checks
         .iter()
-        .map(|c| check(&trace, call.duration, c))
+        .map(|c| check(&recorded, &aggregate, c))
         .collect();
+    let estimator = match &scenario.flows {
+        None => call.estimator.name().to_owned(),
+        Some(flows) => {
+            let mut names: Vec<&str> = flows.iter().map(|f| f.estimator.name()).collect();
+            names.dedup();
+            names.join(" + ")
+        }
+    };
+    let file = MetricsFileOwned {
+        name: scenario.name.clone(),
+        seed: call.seed,
+        estimator,
+        duration_s: call.duration.as_secs_f64(),
+        aggregate: Figures::of(&aggregate, end),
+        changes,
+        fairness_1s: set.fairness(SimDuration::from_secs(1), zero, end),
+        fairness_5s: set.fairness(SimDuration::from_secs(5), zero, end),
+        fairness_20s: set.fairness(SimDuration::from_secs(20), zero, end),
+        flows,
+        checks,
+    };
     Ok(Outcome {
-        file: MetricsFileOwned {
-            name: scenario.name.clone(),
-            seed: call.seed,
-            estimator: call.estimator.name().to_owned(),
-            duration_s: call.duration.as_secs_f64(),
-            utilisation: whole.utilisation,
-            queue_p50_ms: ms(whole.queue_p50),
-            queue_p95_ms: ms(whole.queue_p95),
-            loss: whole.loss,
-            target_kbps: kbps(whole.target),
-            goodput_kbps: kbps(whole.goodput),
-            send_kbps: kbps(whole.send_rate),
-            checks,
-        },
-        trace,
+        file,
+        recorded,
+        aggregate,
         virtual_s: call.duration.as_secs_f64(),
     })
 }

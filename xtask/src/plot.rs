@@ -35,10 +35,12 @@ const HEIGHT: u32 = 900;
 const CAPACITY: RGBColor = RGBColor(0, 0, 0);
 const REMB: RGBColor = RGBColor(44, 160, 44);
 /// (target and queuing delay, goodput and loss) per run, in order.
-const PALETTE: [(RGBColor, RGBColor); 3] = [
+const PALETTE: [(RGBColor, RGBColor); 5] = [
     (RGBColor(31, 119, 180), RGBColor(255, 127, 14)),
     (RGBColor(214, 39, 40), RGBColor(148, 103, 189)),
     (RGBColor(140, 86, 75), RGBColor(227, 119, 194)),
+    (RGBColor(23, 190, 207), RGBColor(188, 189, 34)),
+    (RGBColor(127, 127, 127), RGBColor(44, 160, 44)),
 ];
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
@@ -357,6 +359,7 @@ mod tests {
                 remb: None,
                 queue_delay: (i != 5).then(|| SimDuration::from_millis(3 * i)),
                 loss: Some(if i == 15 { 0.02 } else { 0.0 }),
+                pacer_queue: None,
             })
             .collect();
         let packets = if with_packets {

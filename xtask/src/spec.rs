@@ -9,7 +9,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use bwe_e2e::{CallSpec, Estimator};
+use bwe_e2e::{CallSpec, Direction, Estimator, FlowSpec};
 use serde::Deserialize;
 use toml::Spanned;
 use vnet_sim::{LinkConfig, LossModel, QueueLimit, Rate, RateSchedule, SimDuration};
@@ -35,9 +35,47 @@ pub struct ScenarioFile {
     /// The receiver → sender path; by default uncongested with the forward delay.
     #[serde(default)]
     pub backward: Option<LinkSpec>,
+    /// Flows sharing the bottleneck; none means one forward flow with `estimator`.
+    #[serde(default, rename = "flow")]
+    pub flows: Vec<Spanned<FlowFile>>,
     /// Two-sided bounds on metrics.
     #[serde(default, rename = "check")]
     pub checks: Vec<Spanned<CheckSpec>>,
+}
+
+/// One `[[flow]]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowFile {
+    /// Its estimator; the file's `estimator` by default.
+    #[serde(default)]
+    pub estimator: Option<EstimatorName>,
+    /// `forward` (default: media over the forward link) or `backward`.
+    #[serde(default)]
+    pub direction: DirectionName,
+    /// First frame, seconds from the start of media (default 0).
+    #[serde(default)]
+    pub start_s: u64,
+    /// No frames from here on (default: the end).
+    #[serde(default)]
+    pub stop_s: Option<u64>,
+    /// `[[from_s, to_s], …]`: windows without frames.
+    #[serde(default)]
+    pub pauses: Vec<[u64; 2]>,
+    /// One-way delay of each of the flow's access links, ms (default 0).
+    #[serde(default)]
+    pub access_delay_ms: u64,
+}
+
+/// Which way a flow's media goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DirectionName {
+    /// Over the `[forward]` link.
+    #[default]
+    Forward,
+    /// Over the `[backward]` link.
+    Backward,
 }
 
 /// Which estimator the sender runs.
@@ -124,6 +162,24 @@ pub enum MetricName {
     TargetKbps,
     /// Mean goodput, kbit/s.
     GoodputKbps,
+    /// Mean min/max goodput ratio between flows over 1 s windows.
+    #[serde(rename = "fairness_1s")]
+    Fairness1s,
+    /// The same over 5 s windows.
+    #[serde(rename = "fairness_5s")]
+    Fairness5s,
+    /// The same over 20 s windows.
+    #[serde(rename = "fairness_20s")]
+    Fairness20s,
+    /// Longest convergence time after a capacity change in the window, s.
+    ConvergenceS,
+    /// Largest overshoot after a capacity change in the window (fraction of capacity).
+    Overshoot,
+    /// Coefficient of variation of the target over steady segments (a flow's; the aggregate's
+    /// is the largest of its flows').
+    Instability,
+    /// Startup time, s (the aggregate's is the largest of its flows').
+    StartupS,
 }
 
 /// `min ≤ metric ≤ max` over `[from_s, to_s)` of the media phase (the whole run by default).
@@ -142,6 +198,9 @@ pub struct CheckSpec {
     /// Window end, seconds.
     #[serde(default)]
     pub to_s: Option<u64>,
+    /// The flow (1-based) the check is about; none means the aggregate of the forward flows.
+    #[serde(default)]
+    pub flow: Option<usize>,
 }
 
 /// A validated scenario, ready to run.
@@ -151,8 +210,10 @@ pub struct Scenario {
     pub name: String,
     /// One-line description.
     pub description: String,
-    /// The call to run.
+    /// The call to run: seed, duration, links and (for a single flow) the estimator.
     pub call: CallSpec,
+    /// The flows when the file has `[[flow]]` tables; `None` for the one-flow call of `call`.
+    pub flows: Option<Vec<FlowSpec>>,
     /// The checks.
     pub checks: Vec<CheckSpec>,
 }
@@ -188,9 +249,21 @@ pub fn parse(origin: &str, text: &str, root: &Path) -> Result<Scenario, String> 
             ..LinkConfig::default()
         },
     };
+    let flows = file
+        .flows
+        .iter()
+        .map(|f| flow(f, file.estimator, duration, &at))
+        .collect::<Result<Vec<_>, _>>()?;
+    let flow_count = flows.len().max(1);
     let mut checks = Vec::with_capacity(file.checks.len());
     for check in &file.checks {
         let c = *check.get_ref();
+        if c.flow.is_some_and(|f| f == 0 || f > flow_count) {
+            return Err(at(
+                Some(check.span()),
+                &format!("a check's flow must be between 1 and {flow_count}"),
+            ));
+        }
         let window_ok = match (c.from_s, c.to_s) {
             (Some(from), Some(to)) => from < to,
             _ => true,
@@ -216,8 +289,63 @@ pub fn parse(origin: &str, text: &str, root: &Path) -> Result<Scenario, String> 
         name: file.name,
         description: file.description,
         call,
+        flows: (!flows.is_empty()).then_some(flows),
         checks,
     })
+}
+
+fn flow(
+    spec: &Spanned<FlowFile>,
+    estimator: EstimatorName,
+    duration: u64,
+    at: &impl Fn(Option<Range<usize>>, &str) -> String,
+) -> Result<FlowSpec, String> {
+    let f = spec.get_ref();
+    let stop = f.stop_s.unwrap_or(duration);
+    if f.start_s >= stop || stop > duration {
+        return Err(at(
+            Some(spec.span()),
+            "a flow needs start_s < stop_s <= duration_s",
+        ));
+    }
+    if f.pauses
+        .iter()
+        .any(|&[a, b]| a >= b || a < f.start_s || b > stop)
+    {
+        return Err(at(
+            Some(spec.span()),
+            "a flow's pauses must be [from_s, to_s] with from_s < to_s, inside its start and stop",
+        ));
+    }
+    let mut out = FlowSpec::new(f.estimator.unwrap_or(estimator).estimator());
+    out.direction = match f.direction {
+        DirectionName::Forward => Direction::LeftToRight,
+        DirectionName::Backward => Direction::RightToLeft,
+    };
+    out.start = SimDuration::from_secs(f.start_s);
+    out.stop = f.stop_s.map(SimDuration::from_secs);
+    out.pauses = f
+        .pauses
+        .iter()
+        .map(|&[a, b]| (SimDuration::from_secs(a), SimDuration::from_secs(b)))
+        .collect();
+    out.access_delay = SimDuration::from_millis(f.access_delay_ms);
+    Ok(out)
+}
+
+impl Scenario {
+    /// Replaces the seed.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.call.seed = seed;
+    }
+
+    /// Replaces the estimator of the call and of every flow.
+    pub fn set_estimator(&mut self, estimator: Estimator) {
+        self.call.estimator = estimator;
+        for f in self.flows.iter_mut().flatten() {
+            f.estimator = estimator;
+        }
+    }
 }
 
 fn link(
@@ -356,6 +484,72 @@ max = 50
         let bad = GOOD.replace("duration_s = 20", "duration_s = 0");
         let err = parse("bad.toml", &bad, Path::new(".")).expect_err("zero duration");
         assert!(err.starts_with("bad.toml:4:14: duration_s"), "{err}");
+    }
+
+    const FLOWS: &str = r#"
+name = "t"
+seed = 3
+duration_s = 60
+
+[forward]
+delay_ms = 50
+queue_ms = 300
+capacity = [ { at_s = 0, kbps = 2000 } ]
+
+[[flow]]
+access_delay_ms = 10
+
+[[flow]]
+estimator = "rtc-gcc"
+direction = "backward"
+start_s = 20
+pauses = [[30, 40]]
+
+[[check]]
+metric = "fairness_5s"
+flow = 2
+min = 0
+max = 1
+"#;
+
+    /// `[[flow]]` tables become flows, each defaulting to the file's estimator and forward.
+    #[test]
+    fn flow_tables_become_flows() {
+        let s = parse("flows.toml", FLOWS, Path::new(".")).expect("valid");
+        let flows = s.flows.expect("two flows");
+        assert_eq!(flows.len(), 2);
+        assert_eq!(flows[0].estimator, Estimator::OursSendSide);
+        assert_eq!(flows[0].access_delay, SimDuration::from_millis(10));
+        assert_eq!(flows[1].estimator, Estimator::RtcGcc);
+        assert_eq!(flows[1].direction, Direction::RightToLeft);
+        assert_eq!(
+            flows[1].pauses,
+            [(SimDuration::from_secs(30), SimDuration::from_secs(40))]
+        );
+        assert_eq!(s.checks[0].flow, Some(2));
+        assert!(
+            parse("good.toml", GOOD, Path::new("."))
+                .expect("valid")
+                .flows
+                .is_none()
+        );
+    }
+
+    /// A bad flow key, a pause outside the flow and a check on a missing flow are located.
+    #[test]
+    fn flow_errors_are_located() {
+        let bad = FLOWS.replace("access_delay_ms = 10", "access_delay = 10");
+        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("unknown key");
+        assert!(
+            err.starts_with("bad.toml:12:1: unknown field `access_delay`"),
+            "{err}"
+        );
+        let bad = FLOWS.replace("[[30, 40]]", "[[10, 40]]");
+        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("pause before start");
+        assert!(err.starts_with("bad.toml:14:1: a flow's pauses"), "{err}");
+        let bad = FLOWS.replace("flow = 2", "flow = 3");
+        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("no flow 3");
+        assert!(err.starts_with("bad.toml:20:1: a check's flow"), "{err}");
     }
 
     /// Line and column count characters, starting at 1.

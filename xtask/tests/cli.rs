@@ -156,3 +156,95 @@ fn several_runs_with_captured_output_show_no_progress_bar() {
     assert_eq!(stderr.lines().count(), 2, "{stderr}");
     assert_eq!(stdout.matches("plot.svg").count(), 2, "{stdout}");
 }
+
+/// A short two-flow scenario: flow 2 joins at 2 s with its own access delay.
+fn two_flow_scenario(dir: &std::path::Path, flow_key: &str) -> std::path::PathBuf {
+    let file = dir.join("two-flows.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"xtask-cli-flows\"\nseed = 1\nduration_s = 6\n\
+             [forward]\ndelay_ms = 20\nqueue_ms = 200\n\
+             capacity = [{{ at_s = 0, kbps = 1500 }}]\n\
+             [backward]\ndelay_ms = 20\n\
+             [[flow]]\n\
+             [[flow]]\nstart_s = 2\n{flow_key} = 15\n\
+             [[check]]\nmetric = \"loss\"\nflow = 2\nmin = 0.0\nmax = 1.0\n\
+             [[check]]\nmetric = \"fairness_1s\"\nmin = 0.0\nmax = 1.0\n"
+        ),
+    )
+    .expect("write");
+    file
+}
+
+/// A `[[flow]]` file writes one trace per flow beside the aggregate, one table row per flow,
+/// and per-flow figures in metrics.json.
+#[test]
+fn a_flow_file_writes_a_trace_per_flow_and_a_row_per_flow() {
+    let dir = temp_dir("flows");
+    let file = two_flow_scenario(&dir, "access_delay_ms");
+    let out = dir.join("out");
+    let (code, stdout, stderr) = xtask(&[
+        "scenario",
+        "run",
+        file.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    for name in [
+        "trace.csv",
+        "trace-flow1.csv",
+        "trace-flow2.csv",
+        "plot.svg",
+    ] {
+        assert!(out.join(name).is_file(), "{name} is written");
+    }
+    let flow2 = std::fs::read_to_string(out.join("trace-flow2.csv")).expect("flow 2 trace");
+    assert!(
+        flow2.starts_with("t_s,capacity_kbps,")
+            && flow2
+                .lines()
+                .next()
+                .unwrap_or("")
+                .ends_with(",pacer_queue_ms"),
+        "{flow2}"
+    );
+    assert_eq!(flow2.lines().count(), 31, "a header and 30 rows of 200 ms");
+    assert!(stdout.contains("\nflow 1 ours"), "{stdout}");
+    assert!(stdout.contains("\nflow 2 ours"), "{stdout}");
+    assert!(stdout.contains("\naggregate (forward)"), "{stdout}");
+    assert!(stdout.contains("check loss (flow 2)"), "{stdout}");
+    let json = std::fs::read_to_string(out.join("metrics.json")).expect("metrics.json");
+    assert!(
+        json.contains("\"flows\"") && json.contains("\"fairness_1s\""),
+        "{json}"
+    );
+}
+
+/// A misspelt key inside a `[[flow]]` table is bad input, located at the key.
+#[test]
+fn a_bad_flow_key_is_exit_2_at_its_line_and_column() {
+    let dir = temp_dir("bad-flow");
+    let file = two_flow_scenario(&dir, "access_ms");
+    let (code, stdout, stderr) = xtask(&["scenario", "run", file.to_str().expect("utf-8 path")]);
+    assert_eq!(code, 2, "stderr: {stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "{}:13:1: unknown field `access_ms`",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
+/// `compare` is for one-flow files and says so for a multi-flow one, as bad input.
+#[test]
+fn compare_refuses_a_multi_flow_file_with_a_clear_message() {
+    let dir = temp_dir("compare-flows");
+    let file = two_flow_scenario(&dir, "access_delay_ms");
+    let (code, _, stderr) = xtask(&["scenario", "compare", file.to_str().expect("utf-8 path")]);
+    assert_eq!(code, 2, "stderr: {stderr}");
+    assert!(stderr.contains("has 2 flows"), "{stderr}");
+}

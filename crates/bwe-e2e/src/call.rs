@@ -22,18 +22,15 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use vnet_sim::peer::connect;
 use vnet_sim::seed::derive_seed;
 use vnet_sim::{LinkConfig, LinkStats, QueueLimit, RateSchedule, Sim, SimDuration, SimTime};
-use webrtc::media_stream::track_remote::TrackRemoteEvent;
-use webrtc::peer_connection::RTCPeerConnectionState;
-use webrtc::runtime::Runtime;
 
 use crate::encoder::EncoderConfig;
 use crate::error::CallError;
-use crate::estimator::{Endpoint, Estimator, GCC_START, Nack};
-use crate::recorder::{LinkView, Recorder, Trace};
-use crate::video::VideoSender;
+use crate::estimator::{Estimator, GCC_START, Nack};
+use crate::pair::{Pair, PairSpec, connect_pair, read_track};
+use crate::recorder::{LinkView, QueueDelaySource, Recorder, Trace};
+use crate::video::{RTX_SSRC, VIDEO_SSRC};
 
 /// A call to run. Start from [`CallSpec::new`].
 #[derive(Debug, Clone)]
@@ -134,48 +131,30 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
     };
 
     let (recorder, media_start) = sim.run(async {
-        let sending = Endpoint::new(spec.estimator, spec.nack)?;
-        let receiving = Endpoint::new(spec.estimator, spec.nack)?;
-        let target = Arc::clone(&sending.target);
-        let sender = sim
-            .peer(a)
-            .media_engine(sending.media_engine)
-            .interceptor_registry(sending.registry)
-            .build()
-            .await?;
-        let receiver = Arc::new(
-            sim.peer(b)
-                .media_engine(receiving.media_engine)
-                .interceptor_registry(receiving.registry)
-                .build()
-                .await?,
-        );
-        let mut video = VideoSender::new(sim.now(), encoder, spec.nack == Nack::WithRtx)?;
-        sender
-            .pc()
-            .add_track(video.track())
-            .await
-            .map_err(|e| CallError::webrtc("adding the video track", e))?;
-        connect(&sender, &receiver, spec.connect_timeout).await?;
-        sender
-            .wait_for_state(RTCPeerConnectionState::Connected, spec.connect_timeout)
-            .await?;
-
-        // The receiving application reads its track, as a real one would.
-        let (peer, count, wait) = (
-            Arc::clone(&receiver),
-            Arc::clone(&received),
+        let Pair {
+            sender,
+            receiver,
+            target,
+            mut video,
+        } = connect_pair(
+            &sim,
+            PairSpec {
+                sender: a,
+                receiver: b,
+                estimator: spec.estimator,
+                nack: spec.nack,
+                encoder,
+                ssrcs: (VIDEO_SSRC, RTX_SSRC),
+                connect_timeout: spec.connect_timeout,
+            },
+        )
+        .await?;
+        read_track(
+            &sim,
+            &receiver,
+            &received,
             spec.duration + spec.connect_timeout,
         );
-        drop(sim.spawn(Box::pin(async move {
-            if let Ok(track) = peer.next_track(wait).await {
-                while let Some(event) = track.poll().await {
-                    if let TrackRemoteEvent::OnRtpPacket(_) = event {
-                        count.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }
-        })));
 
         let media_start = sim.time();
         sim.set_capacity(a, b, spec.forward.capacity.clone())?;
@@ -200,6 +179,7 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
             }
         }
         drop(sender);
+        drop(receiver);
         Ok::<_, CallError>((recorder, media_start))
     })??;
 
@@ -211,6 +191,7 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
         &LinkView {
             capacity: &spec.forward.capacity,
             delay: spec.forward.delay,
+            queue_delay: QueueDelaySource::OneWayMinusPropagation,
         },
     );
     Ok(CallResult {

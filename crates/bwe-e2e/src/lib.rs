@@ -11,6 +11,10 @@
 //!   rtc's `Gcc` through a [`TappedEstimator`], or a closure.
 //! - [`Estimator`], [`Nack`], [`Endpoint`] — the interceptor chain each peer gets.
 //! - [`CallSpec`], [`run_call`] — build the simulation, connect, run media, return a [`Trace`].
+//! - [`MultiCallSpec`], [`FlowSpec`], [`run_multi_call`] — several flows, each its own pair of
+//!   peers, sharing one bottleneck per direction; one [`Trace`] per flow plus the aggregate.
+//! - [`FlowSet`] — the multi-flow metrics: convergence, overshoot, instability, startup,
+//!   fairness (defined in `docs/scenarios.md`).
 //! - [`Recorder`], [`Trace`], [`Metrics`] — per-interval capacity, send rate, goodput, target,
 //!   REMB, queuing delay and loss from the link's own log; p50/p95 queuing delay, utilisation
 //!   and loss over a window.
@@ -42,7 +46,11 @@ pub mod call;
 pub mod encoder;
 pub mod error;
 pub mod estimator;
+pub mod flow;
+pub mod flow_metrics;
 pub mod metrics;
+pub mod multi;
+mod pair;
 pub mod recorder;
 pub mod target;
 pub mod video;
@@ -53,7 +61,10 @@ pub use call::{CallResult, CallSpec, run_call};
 pub use encoder::{EncoderConfig, EncoderModel, Frame};
 pub use error::CallError;
 pub use estimator::{Endpoint, Estimator, Nack};
+pub use flow::{Activity, Direction, FlowSpec};
+pub use flow_metrics::{ChangeResponse, FlowSet};
 pub use metrics::Metrics;
-pub use recorder::{LinkView, PacketSample, Recorder, Trace, TraceRow};
+pub use multi::{FlowResult, MultiCallResult, MultiCallSpec, run_multi_call};
+pub use recorder::{LinkView, PacketSample, QueueDelaySource, Recorder, Sample, Trace, TraceRow};
 pub use target::{EstimatorTap, FnTarget, TappedEstimator, TargetSource};
 pub use video::VideoSender;

@@ -155,6 +155,7 @@ mod tests {
             remb: None,
             queue_delay: None,
             loss: None,
+            pacer_queue: None,
         };
         let packet = |sent, delay: Option<u64>| PacketSample {
             sent: ms(sent),

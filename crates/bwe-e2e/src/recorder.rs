@@ -41,6 +41,9 @@ pub struct TraceRow {
     /// Fraction of the packets sent in the interval that the link dropped; `None` if none was
     /// sent.
     pub loss: Option<f64>,
+    /// How long the oldest packet in the sender's pacer queue had waited at `t`; `None` when the
+    /// sender's estimator does not publish it (rtc's `Gcc`) or the call did not sample it.
+    pub pacer_queue: Option<SimDuration>,
 }
 
 /// One packet of the forward link, as the metrics need it.
@@ -69,7 +72,31 @@ pub struct Trace {
 #[derive(Debug, Clone)]
 pub struct Recorder {
     interval: SimDuration,
-    samples: Vec<(Option<Bitrate>, Option<Bitrate>)>,
+    samples: Vec<Sample>,
+}
+
+/// What the sender knew at one interval boundary.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sample {
+    /// Its target.
+    pub target: Option<Bitrate>,
+    /// The latest REMB it had received.
+    pub remb: Option<Bitrate>,
+    /// Its pacer's queue delay.
+    pub pacer_queue: Option<SimDuration>,
+}
+
+/// How a packet's queuing delay is read from the link log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueDelaySource {
+    /// One-way delay through the link minus its propagation delay: whatever stage held the
+    /// packet (queue, serialisation, jitter) counts. The single-flow default.
+    #[default]
+    OneWayMinusPropagation,
+    /// The time the packet spent in the link's bottleneck (waiting and serialising), as the
+    /// link logged it. Used for a shared bottleneck, where that time is what one flow's
+    /// traffic costs the others.
+    TimeInBottleneck,
 }
 
 /// What the forward link was, to interpret its log.
@@ -79,6 +106,8 @@ pub struct LinkView<'a> {
     pub capacity: &'a RateSchedule,
     /// Propagation delay, subtracted from one-way delay.
     pub delay: SimDuration,
+    /// Which delay counts as queuing.
+    pub queue_delay: QueueDelaySource,
 }
 
 impl Recorder {
@@ -102,7 +131,16 @@ impl Recorder {
 
     /// Records the sender's target and REMB at the start of the next interval.
     pub fn sample(&mut self, target: Option<Bitrate>, remb: Option<Bitrate>) {
-        self.samples.push((target, remb));
+        self.record(Sample {
+            target,
+            remb,
+            pacer_queue: None,
+        });
+    }
+
+    /// Records everything the sender knew at the start of the next interval.
+    pub fn record(&mut self, sample: Sample) {
+        self.samples.push(sample);
     }
 
     /// Builds the trace for `[media_start, media_start + duration)` from the forward link's log.
@@ -135,9 +173,10 @@ impl Recorder {
                 }
             }
             let Some(s) = offset(r.sent) else { continue };
-            let queue_delay = (r.fate == Fate::Delivered).then(|| {
+            let queue_delay = (r.fate == Fate::Delivered).then(|| match link.queue_delay {
                 // Both subtractions saturate at zero.
-                (r.at - r.sent) - link.delay
+                QueueDelaySource::OneWayMinusPropagation => (r.at - r.sent) - link.delay,
+                QueueDelaySource::TimeInBottleneck => r.queue_delay.unwrap_or_default(),
             });
             packets.push(PacketSample {
                 sent: s,
@@ -162,7 +201,7 @@ impl Recorder {
         let rows = (0..n)
             .map(|i| {
                 let t = self.interval.saturating_mul(i as u64);
-                let (target, remb) = self.samples.get(i).copied().unwrap_or_default();
+                let sample = self.samples.get(i).copied().unwrap_or_default();
                 TraceRow {
                     t,
                     capacity: link
@@ -171,11 +210,12 @@ impl Recorder {
                         .map(|r| Bitrate::from_bps(r.bps())),
                     send_rate: rate(sent[i]),
                     goodput: rate(received[i]),
-                    target,
-                    remb,
+                    target: sample.target,
+                    remb: sample.remb,
                     queue_delay: (delay_count[i] > 0)
                         .then(|| SimDuration::from_nanos(delay_sum[i] / delay_count[i])),
                     loss: (packets_sent[i] > 0).then(|| dropped[i] as f64 / packets_sent[i] as f64),
+                    pacer_queue: sample.pacer_queue,
                 }
             })
             .collect();
@@ -260,6 +300,7 @@ mod tests {
             &LinkView {
                 capacity: &schedule,
                 delay: SimDuration::from_millis(50),
+                queue_delay: QueueDelaySource::default(),
             },
         );
         assert_eq!(trace.rows.len(), 2);

@@ -12,7 +12,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use bwe_core::Bitrate;
+use bwe_core::{Bitrate, TimeDelta};
 use bwe_interceptor::BweHandle;
 use rtc::interceptor::{BandwidthEstimator, EstimatorStats, PacketReport};
 
@@ -25,6 +25,12 @@ pub trait TargetSource: Send + Sync {
     fn remb(&self) -> Option<Bitrate> {
         None
     }
+
+    /// How long the oldest packet in the sender's pacer queue has waited, if the source knows
+    /// (our pacer publishes it; rtc's `Gcc` chain does not).
+    fn pacer_queue_delay(&self) -> Option<TimeDelta> {
+        None
+    }
 }
 
 impl TargetSource for BweHandle {
@@ -34,6 +40,10 @@ impl TargetSource for BweHandle {
 
     fn remb(&self) -> Option<Bitrate> {
         self.snapshot().remb_sender.and_then(|s| s.remb_cap)
+    }
+
+    fn pacer_queue_delay(&self) -> Option<TimeDelta> {
+        self.snapshot().pacer.and_then(|p| p.queue_delay)
     }
 }
 
@@ -53,6 +63,10 @@ impl<T: TargetSource + ?Sized> TargetSource for Arc<T> {
 
     fn remb(&self) -> Option<Bitrate> {
         (**self).remb()
+    }
+
+    fn pacer_queue_delay(&self) -> Option<TimeDelta> {
+        (**self).pacer_queue_delay()
     }
 }
 

@@ -30,6 +30,7 @@ pub const RTX_SSRC: u32 = 0x0B5E_0002;
 pub struct VideoSender {
     track: Arc<TrackLocalStaticSample>,
     model: EncoderModel,
+    ssrc: u32,
 }
 
 impl std::fmt::Debug for VideoSender {
@@ -41,12 +42,25 @@ impl std::fmt::Debug for VideoSender {
 }
 
 impl VideoSender {
-    /// A track created at `now` (the runtime's instant), with an RTX stream if `rtx`.
+    /// A track created at `now` (the runtime's instant), with an RTX stream if `rtx`, on
+    /// [`VIDEO_SSRC`] and [`RTX_SSRC`].
     pub fn new(now: Instant, config: EncoderConfig, rtx: bool) -> Result<Self, CallError> {
+        Self::with_ssrcs(now, config, rtx, VIDEO_SSRC, RTX_SSRC)
+    }
+
+    /// The same on chosen SSRCs (media, RTX), so that several flows of one simulation are told
+    /// apart by fixed numbers rather than draws.
+    pub fn with_ssrcs(
+        now: Instant,
+        config: EncoderConfig,
+        rtx: bool,
+        ssrc: u32,
+        rtx_ssrc: u32,
+    ) -> Result<Self, CallError> {
         let encoding = RTCRtpEncodingParameters {
             rtp_coding_parameters: RTCRtpCodingParameters {
-                ssrc: Some(VIDEO_SSRC),
-                rtx: rtx.then_some(RTCRtpRtxParameters { ssrc: RTX_SSRC }),
+                ssrc: Some(ssrc),
+                rtx: rtx.then_some(RTCRtpRtxParameters { ssrc: rtx_ssrc }),
                 ..Default::default()
             },
             codec: vp8_codec(),
@@ -66,6 +80,7 @@ impl VideoSender {
         Ok(Self {
             track: Arc::new(track),
             model: EncoderModel::new(config),
+            ssrc,
         })
     }
 
@@ -97,7 +112,7 @@ impl VideoSender {
         // The VP8 frame tag's lowest bit is 0 for a key frame (RFC 6386 §9.1).
         data[0] = if frame.key { 0x10 } else { 0x11 };
         self.track
-            .sample_writer(VIDEO_SSRC, VP8_PAYLOAD_TYPE)
+            .sample_writer(self.ssrc, VP8_PAYLOAD_TYPE)
             .write_sample(&Sample {
                 data: data.into(),
                 duration: self.frame_interval(),

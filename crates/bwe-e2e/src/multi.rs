@@ -1,0 +1,402 @@
+//! [`MultiCallSpec`] and [`run_multi_call`]: several video flows, each between its own pair of
+//! real PeerConnections, sharing one bottleneck in each direction (RFC 8867 §5.2–§5.8).
+//!
+//! Topology (a dumbbell, RFC 8867 Figure 1):
+//!
+//! ```text
+//!  flow senders/receivers on the left          flow senders/receivers on the right
+//!  host ─access─┐                                        ┌─access─ host
+//!  host ─access─┤ r1 ══ forward bottleneck r1 → r2 ══► r2 ├─access─ host
+//!  host ─access─┘    ◄═ backward bottleneck r2 → r1 ══    └─access─ host
+//! ```
+//!
+//! Each flow has a sender host and a receiver host; a [`Direction::LeftToRight`] flow's sender
+//! sits on the left, a [`Direction::RightToLeft`] flow's on the right. Access links carry the
+//! flow's access delay both ways and have no capacity limit or queue, so the only place flows
+//! compete is the bottleneck. Static routes send every flow's media and its feedback across the
+//! two bottleneck links, both of which log every packet; the log is split per flow by the
+//! packet's origin (the sending host), so a flow's trace is exactly its sender's packets on its
+//! bottleneck: media, retransmissions, padding and the RTCP it sends.
+//!
+//! **All flows connect before media starts**, one after the other, and a late flow simply
+//! writes its first frame at its `start`. Connecting up front keeps the ICE and DTLS handshakes
+//! (a few hundred virtual milliseconds each) out of the measured phase, so a flow joining at
+//! 20 s starts its media at 20 s exactly, and the capacity schedule's offsets mean the same thing
+//! for every flow. The cost: idle connections exchange keep-alives (a few hundred bytes a
+//! second) before they start, which appear in the aggregate trace.
+//!
+//! As in [`crate::run_call`], the bottlenecks' capacity schedules are re-applied at the start of
+//! media so that their offsets count from there, and everything that decides timing is seeded:
+//! links and crypto from `seed`, each flow's encoder from `seed` and its index, each flow's
+//! SSRCs fixed by its index.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use vnet_sim::peer::SimPeer;
+use vnet_sim::seed::derive_seed;
+use vnet_sim::{HostId, LinkConfig, LinkStats, Sim, SimDuration, SimTime};
+
+use crate::encoder::EncoderConfig;
+use crate::error::CallError;
+use crate::estimator::{Estimator, GCC_START};
+use crate::flow::{Activity, Direction, FlowSpec};
+use crate::pair::{PairSpec, connect_pair, read_track};
+use crate::recorder::{LinkView, QueueDelaySource, Recorder, Sample, Trace};
+use crate::target::TargetSource;
+use crate::video::{RTX_SSRC, VIDEO_SSRC, VideoSender};
+
+/// A multi-flow call to run. Start from [`MultiCallSpec::new`].
+#[derive(Debug, Clone)]
+pub struct MultiCallSpec {
+    /// Seeds the links, the peers' crypto and every flow's encoder.
+    pub seed: u64,
+    /// Virtual time of media, from the moment every flow is connected.
+    pub duration: SimDuration,
+    /// The bottleneck `r1 → r2` (left to right). Its capacity schedule's offsets count from the
+    /// start of media; `record_log` is turned on by the runner.
+    pub forward: LinkConfig,
+    /// The bottleneck `r2 → r1`, likewise.
+    pub backward: LinkConfig,
+    /// The flows, in order; flow `i`'s hosts are `flow<i+1>-sender` and `flow<i+1>-receiver`.
+    pub flows: Vec<FlowSpec>,
+    /// The encoder model of every flow; each flow's seed is derived from `seed` and its index.
+    pub encoder: EncoderConfig,
+    /// Trace row length (default 200 ms).
+    pub interval: SimDuration,
+    /// How long each flow's ICE and DTLS may take (default 10 s).
+    pub connect_timeout: SimDuration,
+}
+
+impl MultiCallSpec {
+    /// A 20 s call of `flows` over `forward`, with a backward bottleneck of the same delay and
+    /// no capacity limit.
+    pub fn new(seed: u64, forward: LinkConfig, flows: Vec<FlowSpec>) -> Self {
+        let backward = LinkConfig {
+            delay: forward.delay,
+            ..LinkConfig::default()
+        };
+        Self {
+            seed,
+            duration: SimDuration::from_secs(20),
+            forward,
+            backward,
+            flows,
+            encoder: EncoderConfig::default(),
+            interval: SimDuration::from_millis(200),
+            connect_timeout: SimDuration::from_secs(10),
+        }
+    }
+}
+
+/// What one flow of a multi-flow call produced.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct FlowResult {
+    /// Its sender's packets on its bottleneck, per interval, with its target, REMB and pacer
+    /// queue delay. Queuing delay is the time in the bottleneck.
+    pub trace: Trace,
+    /// When it sent.
+    pub activity: Activity,
+    /// Which bottleneck its media crossed.
+    pub direction: Direction,
+    /// Its estimator.
+    pub estimator: Estimator,
+    /// RTP packets its receiving application read.
+    pub rtp_received: u64,
+}
+
+/// What a multi-flow call produced.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MultiCallResult {
+    /// One per flow, in the spec's order.
+    pub flows: Vec<FlowResult>,
+    /// Everything that crossed `r1 → r2` (every origin: forward media and backward flows'
+    /// feedback), per interval; no target columns.
+    pub forward: Trace,
+    /// Everything that crossed `r2 → r1`.
+    pub backward: Trace,
+    /// The forward bottleneck's totals over the whole simulation (handshakes included).
+    pub forward_stats: LinkStats,
+    /// The backward bottleneck's.
+    pub backward_stats: LinkStats,
+    /// When media started, in simulation time (after every flow connected).
+    pub media_start: SimTime,
+}
+
+impl MultiCallResult {
+    /// The aggregate trace of the bottleneck `direction`'s media crosses.
+    pub fn aggregate(&self, direction: Direction) -> &Trace {
+        match direction {
+            Direction::LeftToRight => &self.forward,
+            Direction::RightToLeft => &self.backward,
+        }
+    }
+}
+
+/// The media and RTX SSRCs of flow `index`: fixed, distinct per flow.
+pub fn flow_ssrcs(index: usize) -> (u32, u32) {
+    let step = 0x100 * index as u32;
+    (VIDEO_SSRC + step, RTX_SSRC + step)
+}
+
+struct Hosts {
+    r1: HostId,
+    r2: HostId,
+    senders: Vec<HostId>,
+    receivers: Vec<HostId>,
+}
+
+fn build_sim(spec: &MultiCallSpec) -> Result<(Sim, Hosts), CallError> {
+    let mut builder = Sim::builder().seed(spec.seed);
+    let (r1, r2) = (builder.host("r1"), builder.host("r2"));
+    let mut senders = Vec::with_capacity(spec.flows.len());
+    let mut receivers = Vec::with_capacity(spec.flows.len());
+    for (i, flow) in spec.flows.iter().enumerate() {
+        let sender = builder.host(format!("flow{}-sender", i + 1));
+        let receiver = builder.host(format!("flow{}-receiver", i + 1));
+        let (left, right) = match flow.direction {
+            Direction::LeftToRight => (sender, receiver),
+            Direction::RightToLeft => (receiver, sender),
+        };
+        let access = LinkConfig {
+            delay: flow.access_delay,
+            ..LinkConfig::default()
+        };
+        builder.path(left, r1, access.clone());
+        builder.path(right, r2, access);
+        builder
+            .route(left, right, r1)
+            .route(r1, right, r2)
+            .route(right, left, r2)
+            .route(r2, left, r1);
+        senders.push(sender);
+        receivers.push(receiver);
+    }
+    builder.link(
+        r1,
+        r2,
+        LinkConfig {
+            record_log: true,
+            ..spec.forward.clone()
+        },
+    );
+    builder.link(
+        r2,
+        r1,
+        LinkConfig {
+            record_log: true,
+            ..spec.backward.clone()
+        },
+    );
+    Ok((
+        builder.build()?,
+        Hosts {
+            r1,
+            r2,
+            senders,
+            receivers,
+        },
+    ))
+}
+
+/// One connected flow during the media phase.
+struct LiveFlow {
+    video: VideoSender,
+    target: Arc<dyn TargetSource>,
+    recorder: Recorder,
+    activity: Activity,
+    next_frame: Option<SimTime>,
+    _peers: (SimPeer, Arc<SimPeer>),
+}
+
+fn to_sim(d: bwe_core::TimeDelta) -> SimDuration {
+    SimDuration::from_micros(u64::try_from(d.as_micros()).unwrap_or(0))
+}
+
+fn view(link: &LinkConfig) -> LinkView<'_> {
+    LinkView {
+        capacity: &link.capacity,
+        delay: link.delay,
+        queue_delay: QueueDelaySource::TimeInBottleneck,
+    }
+}
+
+/// Runs `spec`. See the module docs for the topology and the order of events.
+pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError> {
+    if spec.duration == SimDuration::ZERO {
+        return Err(CallError::Invalid("duration must be positive".to_owned()));
+    }
+    if spec.flows.is_empty() {
+        return Err(CallError::Invalid(
+            "a call needs at least one flow".to_owned(),
+        ));
+    }
+    for (i, f) in spec.flows.iter().enumerate() {
+        let stop = f.stop.unwrap_or(spec.duration);
+        if f.start >= stop || f.pauses.iter().any(|&(a, b)| a >= b) {
+            return Err(CallError::Invalid(format!(
+                "flow {}: start must precede stop and every pause must end after it begins",
+                i + 1
+            )));
+        }
+    }
+    let (sim, hosts) = build_sim(spec)?;
+    let received: Vec<Arc<AtomicU64>> = spec
+        .flows
+        .iter()
+        .map(|_| Arc::new(AtomicU64::new(0)))
+        .collect();
+
+    let (recorders, media_start) = sim.run(async {
+        let mut live = Vec::with_capacity(spec.flows.len());
+        for (i, flow) in spec.flows.iter().enumerate() {
+            let pair = connect_pair(
+                &sim,
+                PairSpec {
+                    sender: hosts.senders[i],
+                    receiver: hosts.receivers[i],
+                    estimator: flow.estimator,
+                    nack: flow.nack,
+                    encoder: EncoderConfig {
+                        seed: derive_seed(spec.seed, &format!("encoder/flow{}", i + 1)),
+                        ..spec.encoder.clone()
+                    },
+                    ssrcs: flow_ssrcs(i),
+                    connect_timeout: spec.connect_timeout,
+                },
+            )
+            .await?;
+            read_track(
+                &sim,
+                &pair.receiver,
+                &received[i],
+                spec.duration + spec.connect_timeout,
+            );
+            live.push(LiveFlow {
+                video: pair.video,
+                target: pair.target,
+                recorder: Recorder::new(spec.interval),
+                activity: flow.activity(spec.duration),
+                next_frame: None,
+                _peers: (pair.sender, pair.receiver),
+            });
+        }
+
+        let media_start = sim.time();
+        sim.set_capacity(hosts.r1, hosts.r2, spec.forward.capacity.clone())?;
+        sim.set_capacity(hosts.r2, hosts.r1, spec.backward.capacity.clone())?;
+        for f in &mut live {
+            f.next_frame = Some(media_start + f.activity.start);
+        }
+        let end = media_start + spec.duration;
+        let interval = Recorder::new(spec.interval).interval();
+        let mut samples = 0u64;
+        loop {
+            let next_sample = media_start + interval.saturating_mul(samples);
+            let now = live
+                .iter()
+                .filter_map(|f| f.next_frame)
+                .fold(next_sample, SimTime::min);
+            if now >= end {
+                break;
+            }
+            sim.sleep_until(now).await;
+            if now == next_sample {
+                samples += 1;
+                for f in &mut live {
+                    f.recorder.record(Sample {
+                        target: f.target.target(),
+                        remb: f.target.remb(),
+                        pacer_queue: f.target.pacer_queue_delay().map(to_sim),
+                    });
+                }
+            }
+            for f in &mut live {
+                if f.next_frame != Some(now) {
+                    continue;
+                }
+                let offset = now.saturating_duration_since(media_start);
+                if f.activity.is_active(offset) {
+                    let rate = f.target.target().unwrap_or(GCC_START);
+                    f.video.send_frame(now, sim.instant_at(now), rate).await?;
+                }
+                let next = now + f.video.model().frame_interval();
+                f.next_frame = (next < media_start + f.activity.stop).then_some(next);
+            }
+        }
+        let recorders: Vec<Recorder> = live.into_iter().map(|f| f.recorder).collect();
+        Ok::<_, CallError>((recorders, media_start))
+    })??;
+
+    let forward_log = sim.link_log(hosts.r1, hosts.r2)?;
+    let backward_log = sim.link_log(hosts.r2, hosts.r1)?;
+    let mut flows = Vec::with_capacity(spec.flows.len());
+    for (i, (flow, recorder)) in spec.flows.iter().zip(&recorders).enumerate() {
+        let (log, link) = match flow.direction {
+            Direction::LeftToRight => (&forward_log, &spec.forward),
+            Direction::RightToLeft => (&backward_log, &spec.backward),
+        };
+        let origin = hosts.senders[i].index();
+        let own: Vec<_> = log.iter().filter(|r| r.origin == origin).copied().collect();
+        flows.push(FlowResult {
+            trace: recorder.finish(&own, media_start, spec.duration, &view(link)),
+            activity: flow.activity(spec.duration),
+            direction: flow.direction,
+            estimator: flow.estimator,
+            rtp_received: received[i].load(Ordering::Relaxed),
+        });
+    }
+    let whole = Recorder::new(spec.interval);
+    Ok(MultiCallResult {
+        flows,
+        forward: whole.finish(
+            &forward_log,
+            media_start,
+            spec.duration,
+            &view(&spec.forward),
+        ),
+        backward: whole.finish(
+            &backward_log,
+            media_start,
+            spec.duration,
+            &view(&spec.backward),
+        ),
+        forward_stats: sim.link_stats(hosts.r1, hosts.r2)?,
+        backward_stats: sim.link_stats(hosts.r2, hosts.r1)?,
+        media_start,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Flows are told apart on the wire by fixed numbers, never by the same SSRC twice.
+    #[test]
+    fn every_flow_has_its_own_ssrcs() {
+        let all: Vec<u32> = (0..8)
+            .flat_map(|i| {
+                let (a, b) = flow_ssrcs(i);
+                [a, b]
+            })
+            .collect();
+        let mut unique = all.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), all.len());
+        assert_eq!(flow_ssrcs(0), (VIDEO_SSRC, RTX_SSRC));
+    }
+
+    /// A flow that stops before it starts is refused before any peer is built.
+    #[test]
+    fn a_flow_that_never_sends_is_refused() {
+        let mut flow = FlowSpec::new(Estimator::OursSendSide);
+        flow.start = SimDuration::from_secs(30);
+        let spec = MultiCallSpec::new(1, LinkConfig::default(), vec![flow]);
+        assert!(matches!(run_multi_call(&spec), Err(CallError::Invalid(_))));
+        let empty = MultiCallSpec::new(1, LinkConfig::default(), Vec::new());
+        assert!(matches!(run_multi_call(&empty), Err(CallError::Invalid(_))));
+    }
+}
