@@ -316,7 +316,9 @@ impl Outcome {
         std::fs::create_dir_all(dir).map_err(fail)?;
         std::fs::write(
             dir.join(format!("trace{suffix}.csv")),
-            csv(&self.aggregate, false),
+            // A single flow's trace is its own, pacer column included; the sum of several has
+            // no one pacer.
+            csv(&self.aggregate, !self.recorded.multi),
         )
         .map_err(fail)?;
         if self.recorded.multi {

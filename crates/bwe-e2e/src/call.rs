@@ -29,7 +29,7 @@ use crate::encoder::EncoderConfig;
 use crate::error::CallError;
 use crate::estimator::{Estimator, GCC_START, Nack};
 use crate::pair::{Pair, PairSpec, connect_pair, read_track};
-use crate::recorder::{LinkView, QueueDelaySource, Recorder, Trace};
+use crate::recorder::{LinkView, QueueDelaySource, Recorder, Sample, Trace};
 use crate::video::{RTX_SSRC, VIDEO_SSRC};
 
 /// A call to run. Start from [`CallSpec::new`].
@@ -170,7 +170,13 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
             }
             sim.sleep_until(now).await;
             if now == next_sample {
-                recorder.sample(target.target(), target.remb());
+                recorder.record(Sample {
+                    target: target.target(),
+                    remb: target.remb(),
+                    pacer_queue: target.pacer_queue_delay().map(|d| {
+                        SimDuration::from_micros(u64::try_from(d.as_micros()).unwrap_or(0))
+                    }),
+                });
             }
             if now == next_frame {
                 let rate = target.target().unwrap_or(GCC_START);

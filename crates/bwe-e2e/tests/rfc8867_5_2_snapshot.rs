@@ -18,8 +18,6 @@ fn num(x: Option<f64>) -> String {
 /// §5.2 (2.0 → 1.0 → 1.75 → 0.5 → 1.0 Mbit/s every 25 s, 50 ms, 300 ms queue, 125 s, two
 /// flows from 0 s), seed 1.
 #[test]
-#[ignore = "needs the pacer's padding-size fix (bwe-interceptor pacer/stream.rs) from main: \
-            without it a padding packet of an unlucky size underflows; un-ignore after merge"]
 fn rfc8867_5_2_two_flows_trace_and_metrics() {
     let kbps = Rate::from_kbps;
     let s = SimDuration::from_secs;
