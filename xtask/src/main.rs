@@ -68,6 +68,10 @@ enum ScenarioCommand {
         /// Output folder (default `target/scenarios/<name>/`).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Appends one summary line per scenario to this file (how `scenario all` collects
+        /// the rows of the processes it runs).
+        #[arg(long, hide = true)]
+        row_file: Option<PathBuf>,
     },
     /// Runs one scenario with our send-side estimator and with rtc::Gcc on the same seed.
     Compare {
@@ -142,8 +146,21 @@ fn main() -> ExitCode {
                     seed,
                     estimator,
                     out,
+                    row_file,
                 },
-        } => run(&scenarios, seed, estimator.as_deref(), out.as_deref()),
+        } => {
+            if scenarios.len() > 1 {
+                run_each_in_own_process(&scenarios, seed, estimator.as_deref(), out.as_deref())
+            } else {
+                run(
+                    &scenarios,
+                    seed,
+                    estimator.as_deref(),
+                    out.as_deref(),
+                    row_file.as_deref(),
+                )
+            }
+        }
         Command::Scenario {
             command: ScenarioCommand::Compare { scenario, seed },
         } => compare(&scenario, seed),
@@ -251,31 +268,43 @@ fn all() -> ExitCode {
     let mut virtual_s = 0.0;
     let mut rows = Vec::new();
     let mut failed = false;
+    let row_file = root()
+        .join("target")
+        .join("scenarios")
+        .join(format!(".rows-{}.tsv", std::process::id()));
+    if let Some(dir) = row_file.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
     let bar = progress::Progress::over(&scenarios, true);
-    for scenario in &scenarios {
+    for (scenario, path) in scenarios.iter().zip(scenario_files()) {
         bar.start(scenario);
-        let outcome = output::run(scenario);
+        let _ = std::fs::remove_file(&row_file);
+        // Each scenario in a process of its own (see `child`); its report goes to the row file.
+        let status = child(&path.display().to_string(), None, None)
+            .arg("--row-file")
+            .arg(&row_file)
+            .stdout(std::process::Stdio::null())
+            .status();
         bar.finish_one();
-        match outcome {
-            Ok(o) => {
-                if let Err(e) = o.write(&out_dir(&scenario.name), "") {
-                    bar.note(&e);
-                }
-                virtual_s += o.virtual_s;
-                failed |= !o.passed();
-                rows.push(format!(
-                    "{:<24} {} {:>6}",
-                    scenario.name,
-                    o.table_row(),
-                    if o.passed() { "ok" } else { "FAILED" }
-                ));
+        let line = std::fs::read_to_string(&row_file).unwrap_or_default();
+        let mut fields = line.trim_end().splitn(3, '\t');
+        match (status, fields.next(), fields.next(), fields.next()) {
+            (Ok(_), Some(passed), Some(v), Some(row)) => {
+                let passed = passed == "true";
+                virtual_s += v.parse::<f64>().unwrap_or(0.0);
+                failed |= !passed;
+                rows.push(format!("{row} {:>6}", if passed { "ok" } else { "FAILED" }));
             }
-            Err(e) => {
+            (status, ..) => {
                 failed = true;
-                rows.push(format!("{:<24} error: {e}", scenario.name));
+                rows.push(format!(
+                    "{:<24} error: the run ended without a report ({status:?})",
+                    scenario.name
+                ));
             }
         }
     }
+    let _ = std::fs::remove_file(&row_file);
     bar.clear();
     let wall = started.elapsed().as_secs_f64();
     println!(
@@ -318,6 +347,7 @@ fn run(
     seed: Option<u64>,
     estimator: Option<&str>,
     out: Option<&Path>,
+    row_file: Option<&Path>,
 ) -> ExitCode {
     let estimator = match estimator.map(|e| (e, EstimatorName::parse(e))) {
         None => None,
@@ -377,10 +407,25 @@ fn run(
                     );
                 });
                 failed |= !o.passed();
+                if let Some(path) = row_file {
+                    append_row(
+                        path,
+                        &format!("{:<24} {}", scenario.name, o.table_row()),
+                        &o,
+                    );
+                }
             }
             Err(e) => {
                 bar.note(&format!("{}: {e}", scenario.name));
                 failed = true;
+                if let Some(path) = row_file {
+                    let line = format!("false\t0\t{:<24} error: {e}\n", scenario.name);
+                    let _ = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+                }
             }
         }
     }
@@ -390,4 +435,71 @@ fn run(
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// One summary line for `scenario all`: passed, virtual seconds, the table row.
+fn append_row(path: &Path, row: &str, outcome: &output::Outcome) {
+    let line = format!("{}\t{}\t{row}\n", outcome.passed(), outcome.virtual_s);
+    let _ = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+}
+
+/// This program again, as `scenario run <scenario> …` in a process of its own.
+///
+/// Why a process per scenario: a call's timing can depend on what ran before it in the same
+/// process (see `docs/simulator.md`, "Determinism"), so a scenario's figures would change with
+/// its place in a list. In its own process every scenario gives what `scenario run` of it
+/// alone gives.
+fn child(scenario: &str, seed: Option<u64>, estimator: Option<&str>) -> std::process::Command {
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("xtask"));
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["scenario", "run", scenario]);
+    if let Some(seed) = seed {
+        cmd.args(["--seed", &seed.to_string()]);
+    }
+    if let Some(e) = estimator {
+        cmd.args(["--estimator", e]);
+    }
+    cmd
+}
+
+/// `scenario run a b c`: validates every file first (bad input leaves no output), then runs
+/// each in a process of its own; the exit code is the worst of theirs.
+fn run_each_in_own_process(
+    names: &[String],
+    seed: Option<u64>,
+    estimator: Option<&str>,
+    out: Option<&Path>,
+) -> ExitCode {
+    if out.is_some() {
+        eprintln!("error: --out takes one scenario at a time");
+        return ExitCode::from(2);
+    }
+    if let Some(e) = estimator
+        && EstimatorName::parse(e).is_none()
+    {
+        eprintln!(
+            "error: unknown estimator '{e}' (ours-send-side, ours-send-side-no-probing, ours-remb, rtc-gcc)"
+        );
+        return ExitCode::from(2);
+    }
+    for name in names {
+        if let Err(e) = spec::load(&resolve(name), &root()) {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    }
+    let mut worst = 0u8;
+    for name in names {
+        let code = child(name, seed, estimator)
+            .status()
+            .ok()
+            .and_then(|s| s.code())
+            .map_or(1, |c| u8::try_from(c).unwrap_or(1));
+        worst = worst.max(code);
+    }
+    ExitCode::from(worst)
 }

@@ -157,6 +157,38 @@ fn several_runs_with_captured_output_show_no_progress_bar() {
     assert_eq!(stdout.matches("plot.svg").count(), 2, "{stdout}");
 }
 
+/// A scenario's figures do not depend on what else the command runs: listed second after
+/// another scenario, its trace is the one it gives alone (each runs in a process of its own).
+#[test]
+fn a_scenario_run_after_another_gives_what_it_gives_alone() {
+    let dir = temp_dir("alone");
+    let first = short_scenario(&dir, "xtask-cli-alone-first");
+    let second = short_scenario(&dir, "xtask-cli-alone-second");
+    let alone = dir.join("alone");
+    let (code, _, stderr) = xtask(&[
+        "scenario",
+        "run",
+        second.to_str().expect("utf-8 path"),
+        "--out",
+        alone.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = xtask(&[
+        "scenario",
+        "run",
+        first.to_str().expect("utf-8 path"),
+        second.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .join("target/scenarios/xtask-cli-alone-second/trace.csv");
+    let listed = std::fs::read_to_string(&root).expect("trace of the second scenario");
+    let alone = std::fs::read_to_string(alone.join("trace.csv")).expect("trace alone");
+    assert_eq!(listed, alone);
+}
+
 /// A short two-flow scenario: flow 2 joins at 2 s with its own access delay.
 fn two_flow_scenario(dir: &std::path::Path, flow_key: &str) -> std::path::PathBuf {
     let file = dir.join("two-flows.toml");
