@@ -135,6 +135,7 @@ impl TrendlineEstimator {
     }
 
     /// Absorbs one group delta.
+    #[inline]
     pub fn update(&mut self, delta: &GroupDelta) -> FilterOutput {
         self.num_deltas = (self.num_deltas + 1).min(DELTA_COUNTER_MAX);
         let first = *self.first_arrival.get_or_insert(delta.arrival_time);
