@@ -273,8 +273,14 @@ impl ArrivalGroupAccumulator {
 
 /// `newer - older` in bytes, saturated into `i64`.
 fn size_difference(newer: u64, older: u64) -> i64 {
-    let d = i128::from(newer) - i128::from(older);
-    i64::try_from(d).unwrap_or(if d < 0 { i64::MIN } else { i64::MAX })
+    // Two u64 branches rather than an i128 difference: this runs once per group.
+    if newer >= older {
+        i64::try_from(newer - older).unwrap_or(i64::MAX)
+    } else {
+        0_i64
+            .checked_sub_unsigned(older - newer)
+            .unwrap_or(i64::MIN)
+    }
 }
 
 #[cfg(test)]

@@ -168,10 +168,9 @@ impl TrendlineEstimator {
             self.slope = self.sums.slope(capacity as f64).unwrap_or(self.slope);
         }
 
-        if !(self.accumulated_ms.is_finite()
-            && self.smoothed_ms.is_finite()
-            && self.slope.is_finite())
-        {
+        // The slope needs no check: `Sums::slope` yields only finite values, and a degenerate
+        // fit keeps the previous one.
+        if !(self.accumulated_ms.is_finite() && self.smoothed_ms.is_finite()) {
             self.reset();
         }
         self.output()
