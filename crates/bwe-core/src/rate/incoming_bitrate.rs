@@ -59,8 +59,9 @@ pub struct IncomingBitrate {
     window_ms: i64,
     /// The first millisecond with data since the meter last (re-)anchored; `None` when empty.
     anchor_ms: Option<i64>,
-    /// Latest millisecond seen by `update` or `rate`; earlier instants are raised to it.
-    latest_ms: Option<i64>,
+    /// Latest millisecond seen by `update` or `rate` (earlier instants are raised to it), with
+    /// the instant that set it.
+    latest: Option<(Timestamp, i64)>,
     total_bytes: u64,
     total_packets: u64,
 }
@@ -85,7 +86,7 @@ impl IncomingBitrate {
             len: 0,
             window_ms,
             anchor_ms: None,
-            latest_ms: None,
+            latest: None,
             total_bytes: 0,
             total_packets: 0,
         }
@@ -151,7 +152,7 @@ impl IncomingBitrate {
         self.head = 0;
         self.len = 0;
         self.anchor_ms = None;
-        self.latest_ms = None;
+        self.latest = None;
         self.total_bytes = 0;
         self.total_packets = 0;
     }
@@ -169,16 +170,23 @@ impl IncomingBitrate {
     /// Moves the window so that it ends at `now` (or at the latest instant seen, if later),
     /// dropping the entries that left it, and returns that end in milliseconds.
     fn advance_to(&mut self, now: Timestamp) -> i64 {
+        // An instant no later than the one that set `latest` lies in the same millisecond or an
+        // earlier one: that case needs no division. (Reading the rate right after recording a
+        // packet at the same instant, as the receive side does, lands here.)
+        if let Some((instant, latest)) = self.latest
+            && now <= instant
+        {
+            return latest;
+        }
         let now_ms = now.as_millis();
-        if let Some(latest) = self.latest_ms {
+        if let Some((_, latest)) = self.latest {
             if now_ms <= latest {
                 // The window already ends at `latest`: everything older left it on that call, and
-                // only `update` at `latest` has added entries since. (Reading the rate right
-                // after recording a packet, as the receive side does, lands here.)
+                // only `update` at `latest` has added entries since.
                 return latest;
             }
         }
-        self.latest_ms = Some(now_ms);
+        self.latest = Some((now, now_ms));
         // A microsecond instant in milliseconds is at least `i64::MIN / 1000`, so subtracting
         // at most a minute cannot overflow.
         let expired_before = now_ms - (self.window_ms - 1);
