@@ -184,8 +184,10 @@ impl ArrivalGroupAccumulator {
         size: DataSize,
     ) -> Option<GroupDelta> {
         self.stats.packets = self.stats.packets.saturating_add(1);
-        // Most packets join the current group: that path stays small enough to inline, and the
-        // rest (first packet, reordering, closing a group) is out of line.
+        // Most packets join the current group. The rest (first packet, reordering, closing a
+        // group) is a separate function for reading, but inlined as well: out of line, every
+        // closed group paid a call and a round trip of the delta through memory, which measured
+        // far slower in wall time than its instruction count suggests.
         if let Some(current) = self.current.as_mut() {
             if send_time >= current.first_send
                 && current.accepts(&self.config, send_time, arrival_time)
@@ -199,7 +201,7 @@ impl ArrivalGroupAccumulator {
 
     /// [`Self::on_packet`] for a packet that does not join the current group (or when there is
     /// none).
-    #[inline(never)]
+    #[inline]
     fn on_packet_outside_group(
         &mut self,
         now: Timestamp,
