@@ -98,6 +98,7 @@ impl IncomingBitrate {
     }
 
     /// Records a packet of `size` received at `now`.
+    #[inline]
     pub fn update(&mut self, now: Timestamp, size: DataSize) {
         let now_ms = self.advance_to(now);
         self.anchor_ms.get_or_insert(now_ms);
