@@ -14,9 +14,9 @@
 //! This is also the choice libwebrtc's send-side estimator made.
 //!
 //! Why a fixed ring buffer: the window has a constant length, so the buffer is allocated once in
-//! [`TrendlineEstimator::new`] and every update overwrites the oldest point. The regression is
-//! recomputed over the window each time (20 points), which costs less than maintaining running
-//! sums whose rounding errors would accumulate over hours.
+//! [`TrendlineEstimator::new`] and every update overwrites the oldest point. The regression runs
+//! on running sums (O(1) per update) that are rebuilt exactly from the window once per window
+//! length, so their rounding errors cannot accumulate over hours (see `Sums`).
 //!
 //! Source of the defaults: libwebrtc
 //! `modules/congestion_controller/goog_cc/trendline_estimator.cc` (window 20, smoothing 0.9,
