@@ -2,7 +2,8 @@
 //! send path, with webrtc-rs 0.21's `rtc::interceptor::Gcc` fed the same packets in the same run.
 //!
 //! The traffic is a 2 Mbit/s stream of 1200-byte packets whose path alternates every 5 s between
-//! free and congested (arrivals stretched by 10 %), so every stage of both estimators works —
+//! free and congested (arrival gaps stretched by 10 %, so each congested phase adds about 0.5 s of
+//! queue that the free phase after it keeps), so every stage of both estimators works —
 //! grouping, filtering, detection, rate control — rather than idling in a steady state.
 //!
 //! `rtc::Gcc` has no receive side; on the receive-path group it is fed the same packets one report
@@ -36,12 +37,18 @@ struct Packet {
 
 /// 2 Mbit/s of 1200-byte packets (4.8 ms apart), one in 50 lost, congested every other 5 s.
 fn traffic() -> Vec<Packet> {
+    let mut arrival = Timestamp::from_micros(30_000);
     (0..PACKETS as i64)
         .map(|i| {
             let send = Timestamp::from_micros(i * 4_800);
-            let congested = (i / 1_000) % 2 == 1;
-            let spacing = if congested { 5_280 } else { 4_800 };
-            let arrival = Timestamp::from_micros(i * spacing + 30_000);
+            // Arrival gaps accumulate: each congested gap is 10 % longer than its send gap, so the
+            // queue grows throughout a congested phase and a free phase keeps the delay it
+            // inherited. (Taking `i × spacing` instead would jump the arrival clock at every
+            // phase switch, which reads as a clock fault or as reordering, not as congestion.)
+            if i > 0 {
+                let congested = (i / 1_000) % 2 == 1;
+                arrival += TimeDelta::from_micros(if congested { 5_280 } else { 4_800 });
+            }
             Packet {
                 send,
                 abs_send_time: AbsSendTime::from_timestamp(send),

@@ -31,12 +31,18 @@ struct Packet {
 }
 
 fn traffic() -> Vec<Packet> {
+    let mut arrival = Timestamp::from_micros(30_000);
     (0..PACKETS as i64)
         .map(|i| {
             let send = Timestamp::from_micros(i * 4_800);
-            let congested = (i / 1_000) % 2 == 1;
-            let spacing = if congested { 5_280 } else { 4_800 };
-            let arrival = Timestamp::from_micros(i * spacing + 30_000);
+            // Arrival gaps accumulate: each congested gap is 10 % longer than its send gap, so the
+            // queue grows throughout a congested phase and a free phase keeps the delay it
+            // inherited. (Taking `i × spacing` instead would jump the arrival clock at every
+            // phase switch, which reads as a clock fault or as reordering, not as congestion.)
+            if i > 0 {
+                let congested = (i / 1_000) % 2 == 1;
+                arrival += TimeDelta::from_micros(if congested { 5_280 } else { 4_800 });
+            }
             Packet {
                 send,
                 abs_send_time: AbsSendTime::from_timestamp(send),

@@ -249,17 +249,20 @@ impl SendSideEstimator {
     pub fn on_feedback(&mut self, now: Timestamp, results: &[PacketResult]) {
         self.observe(now);
         let in_alr = self.alr.in_alr();
+        // The sequence filter and the counters run in locals and are written back once: the
+        // calls in the loop cannot touch them, but the compiler cannot know that.
+        let mut highest = self.highest_sequence;
+        let mut fresh = 0u64;
+        let mut duplicates = 0u64;
         let mut lost = 0u32;
-        let mut total = 0u32;
         for result in results {
             let seq = result.sent.sequence;
-            if self.highest_sequence.is_some_and(|h| seq <= h) {
-                self.duplicate_feedback += 1;
+            if highest.is_some_and(|h| seq <= h) {
+                duplicates += 1;
                 continue;
             }
-            self.highest_sequence = Some(seq);
-            self.feedback_packets += 1;
-            total = total.saturating_add(1);
+            highest = Some(seq);
+            fresh += 1;
             let Some(receive_time) = result.receive_time else {
                 lost = lost.saturating_add(1);
                 continue;
@@ -273,9 +276,13 @@ impl SendSideEstimator {
             self.delay
                 .on_packet(now, result.sent.send_time, receive_time, result.sent.size);
         }
-        if total == 0 {
+        self.highest_sequence = highest;
+        self.feedback_packets += fresh;
+        self.duplicate_feedback += duplicates;
+        if fresh == 0 {
             return;
         }
+        let total = u32::try_from(fresh).unwrap_or(u32::MAX);
 
         let acked = self.acked.bitrate();
         let usage = self.delay.usage();

@@ -184,8 +184,10 @@ impl ArrivalGroupAccumulator {
         size: DataSize,
     ) -> Option<GroupDelta> {
         self.stats.packets = self.stats.packets.saturating_add(1);
-        // Most packets join the current group: that path stays small enough to inline, and the
-        // rest (first packet, reordering, closing a group) is out of line.
+        // Most packets join the current group. The rest (first packet, reordering, closing a
+        // group) is a separate function for reading, but inlined as well: out of line, every
+        // closed group paid a call and a round trip of the delta through memory, which measured
+        // far slower in wall time than its instruction count suggests.
         if let Some(current) = self.current.as_mut() {
             if send_time >= current.first_send
                 && current.accepts(&self.config, send_time, arrival_time)
@@ -199,7 +201,7 @@ impl ArrivalGroupAccumulator {
 
     /// [`Self::on_packet`] for a packet that does not join the current group (or when there is
     /// none).
-    #[inline(never)]
+    #[inline]
     fn on_packet_outside_group(
         &mut self,
         now: Timestamp,
@@ -273,8 +275,14 @@ impl ArrivalGroupAccumulator {
 
 /// `newer - older` in bytes, saturated into `i64`.
 fn size_difference(newer: u64, older: u64) -> i64 {
-    let d = i128::from(newer) - i128::from(older);
-    i64::try_from(d).unwrap_or(if d < 0 { i64::MIN } else { i64::MAX })
+    // Two u64 branches rather than an i128 difference: this runs once per group.
+    if newer >= older {
+        i64::try_from(newer - older).unwrap_or(i64::MAX)
+    } else {
+        0_i64
+            .checked_sub_unsigned(older - newer)
+            .unwrap_or(i64::MIN)
+    }
 }
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ impl OveruseDetector {
     ///
     /// `send_delta` is the send-time span the sample covers; `now` is the time base for the
     /// threshold's adaptation (the pipeline passes the group's arrival time).
+    #[inline]
     pub fn detect(
         &mut self,
         out: &FilterOutput,

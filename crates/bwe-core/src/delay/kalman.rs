@@ -135,6 +135,7 @@ impl KalmanFilter {
     }
 
     /// Absorbs one group delta. `current_usage` is the detector's verdict *before* this delta.
+    #[inline]
     pub fn update(&mut self, delta: &GroupDelta, current_usage: BandwidthUsage) -> FilterOutput {
         let send_delta_ms = delta.send_delta.as_millis_f64();
         let gradient_ms = delta.arrival_delta.as_millis_f64() - send_delta_ms;

@@ -74,6 +74,7 @@ impl AdaptiveThreshold {
     }
 
     /// Adapts γ towards `|modified_offset_ms|` for the time elapsed since the previous update.
+    #[inline]
     pub fn update(&mut self, modified_offset_ms: f64, now: Timestamp) {
         if !modified_offset_ms.is_finite() {
             return;

@@ -59,8 +59,9 @@ pub struct IncomingBitrate {
     window_ms: i64,
     /// The first millisecond with data since the meter last (re-)anchored; `None` when empty.
     anchor_ms: Option<i64>,
-    /// Latest millisecond seen by `update` or `rate`; earlier instants are raised to it.
-    latest_ms: Option<i64>,
+    /// Latest millisecond seen by `update` or `rate` (earlier instants are raised to it), with
+    /// the instant that set it.
+    latest: Option<(Timestamp, i64)>,
     total_bytes: u64,
     total_packets: u64,
 }
@@ -85,7 +86,7 @@ impl IncomingBitrate {
             len: 0,
             window_ms,
             anchor_ms: None,
-            latest_ms: None,
+            latest: None,
             total_bytes: 0,
             total_packets: 0,
         }
@@ -97,30 +98,37 @@ impl IncomingBitrate {
     }
 
     /// Records a packet of `size` received at `now`.
+    #[inline]
     pub fn update(&mut self, now: Timestamp, size: DataSize) {
         let now_ms = self.advance_to(now);
         self.anchor_ms.get_or_insert(now_ms);
         let bytes = size.bytes();
         self.total_bytes = self.total_bytes.saturating_add(bytes);
         self.total_packets = self.total_packets.saturating_add(1);
-        if self.len > 0 {
-            let newest = self.index(self.len - 1);
-            let bucket = &mut self.ring[newest];
+        let capacity = self.ring.len();
+        // The ring position just past the newest entry, and the newest entry's own.
+        let end = self.index(self.len);
+        let newest = end.checked_sub(1).unwrap_or(capacity - 1);
+        if self.len > 0
+            && let Some(bucket) = self.ring.get_mut(newest)
             // `advance_to` never goes backwards, so the newest entry is this millisecond or older.
-            if bucket.ms == now_ms {
-                bucket.bytes = bucket.bytes.saturating_add(bytes);
-                bucket.packets = bucket.packets.saturating_add(1);
-                return;
-            }
+            && bucket.ms == now_ms
+        {
+            bucket.bytes = bucket.bytes.saturating_add(bytes);
+            bucket.packets = bucket.packets.saturating_add(1);
+            return;
         }
-        // After `advance_to` every stored entry lies in (now − window, now), so there is room.
-        let slot = self.index(self.len.min(self.ring.len() - 1));
-        self.ring[slot] = Bucket {
-            ms: now_ms,
-            bytes,
-            packets: 1,
-        };
-        self.len = (self.len + 1).min(self.ring.len());
+        // After `advance_to` every stored entry lies in (now − window, now), so there is room:
+        // `len < capacity` here, and the newest entry is overwritten only if that ever failed.
+        let slot = if self.len < capacity { end } else { newest };
+        if let Some(bucket) = self.ring.get_mut(slot) {
+            *bucket = Bucket {
+                ms: now_ms,
+                bytes,
+                packets: 1,
+            };
+        }
+        self.len = (self.len + 1).min(capacity);
     }
 
     /// The average rate over the window ending at `now`; see the module docs for when it is `None`.
@@ -145,7 +153,7 @@ impl IncomingBitrate {
         self.head = 0;
         self.len = 0;
         self.anchor_ms = None;
-        self.latest_ms = None;
+        self.latest = None;
         self.total_bytes = 0;
         self.total_packets = 0;
     }
@@ -163,26 +171,47 @@ impl IncomingBitrate {
     /// Moves the window so that it ends at `now` (or at the latest instant seen, if later),
     /// dropping the entries that left it, and returns that end in milliseconds.
     fn advance_to(&mut self, now: Timestamp) -> i64 {
+        // An instant no later than the one that set `latest` lies in the same millisecond or an
+        // earlier one: that case needs no division. (Reading the rate right after recording a
+        // packet at the same instant, as the receive side does, lands here.)
+        if let Some((instant, latest)) = self.latest
+            && now <= instant
+        {
+            return latest;
+        }
         let now_ms = now.as_millis();
-        if let Some(latest) = self.latest_ms {
+        if let Some((_, latest)) = self.latest {
             if now_ms <= latest {
                 // The window already ends at `latest`: everything older left it on that call, and
-                // only `update` at `latest` has added entries since. (Reading the rate right
-                // after recording a packet, as the receive side does, lands here.)
+                // only `update` at `latest` has added entries since.
                 return latest;
             }
         }
-        self.latest_ms = Some(now_ms);
+        self.latest = Some((now, now_ms));
         // A microsecond instant in milliseconds is at least `i64::MIN / 1000`, so subtracting
         // at most a minute cannot overflow.
         let expired_before = now_ms - (self.window_ms - 1);
-        while self.len > 0 && self.ring[self.head].ms < expired_before {
-            let bucket = self.ring[self.head];
-            self.total_bytes = self.total_bytes.saturating_sub(bucket.bytes);
-            self.total_packets = self.total_packets.saturating_sub(bucket.packets);
-            self.head = self.index(1);
-            self.len -= 1;
+        // In locals, written back once: the compiler cannot tell that the ring does not alias
+        // these fields and would otherwise store them on every step.
+        let (mut head, mut len) = (self.head, self.len);
+        let (mut total_bytes, mut total_packets) = (self.total_bytes, self.total_packets);
+        while len > 0 {
+            let Some(bucket) = self.ring.get(head) else {
+                break;
+            };
+            if bucket.ms >= expired_before {
+                break;
+            }
+            total_bytes = total_bytes.saturating_sub(bucket.bytes);
+            total_packets = total_packets.saturating_sub(bucket.packets);
+            head += 1;
+            if head >= self.ring.len() {
+                head -= self.ring.len();
+            }
+            len -= 1;
         }
+        (self.head, self.len) = (head, len);
+        (self.total_bytes, self.total_packets) = (total_bytes, total_packets);
         if self.len == 0 {
             // Everything aged out: re-anchor on the next packet, so that a stream resuming after
             // a silence is measured over its own duration rather than diluted by the gap.
