@@ -286,8 +286,10 @@ impl SendSideEstimator {
 
         let acked = self.acked.bitrate();
         let usage = self.delay.usage();
-        if usage == BandwidthUsage::Overusing {
-            self.probe.on_congestion(now);
+        match usage {
+            BandwidthUsage::Overusing => self.probe.on_congestion(now),
+            BandwidthUsage::Underusing => self.probe.on_underuse(now),
+            BandwidthUsage::Normal => {}
         }
         self.probe.set_queue_growing(
             self.delay
