@@ -349,15 +349,9 @@ fn run(
     out: Option<&Path>,
     row_file: Option<&Path>,
 ) -> ExitCode {
-    let estimator = match estimator.map(|e| (e, EstimatorName::parse(e))) {
-        None => None,
-        Some((_, Some(e))) => Some(e),
-        Some((e, None)) => {
-            eprintln!(
-                "error: unknown estimator '{e}' (ours-send-side, ours-send-side-no-probing, ours-remb, rtc-gcc)"
-            );
-            return ExitCode::from(2);
-        }
+    let estimator = match estimator_arg(estimator) {
+        Ok(e) => e,
+        Err(code) => return code,
     };
     if out.is_some() && names.len() > 1 {
         eprintln!("error: --out takes one scenario at a time");
@@ -437,6 +431,20 @@ fn run(
     }
 }
 
+/// The `--estimator` value, or exit 2 with the spellings it takes.
+fn estimator_arg(estimator: Option<&str>) -> Result<Option<EstimatorName>, ExitCode> {
+    match estimator.map(|e| (e, EstimatorName::parse(e))) {
+        None => Ok(None),
+        Some((_, Some(e))) => Ok(Some(e)),
+        Some((e, None)) => {
+            eprintln!(
+                "error: unknown estimator '{e}' (ours-send-side, ours-send-side-no-probing, ours-remb, rtc-gcc)"
+            );
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 /// One summary line for `scenario all`: passed, virtual seconds, the table row.
 fn append_row(path: &Path, row: &str, outcome: &output::Outcome) {
     let line = format!("{}\t{}\t{row}\n", outcome.passed(), outcome.virtual_s);
@@ -478,13 +486,8 @@ fn run_each_in_own_process(
         eprintln!("error: --out takes one scenario at a time");
         return ExitCode::from(2);
     }
-    if let Some(e) = estimator
-        && EstimatorName::parse(e).is_none()
-    {
-        eprintln!(
-            "error: unknown estimator '{e}' (ours-send-side, ours-send-side-no-probing, ours-remb, rtc-gcc)"
-        );
-        return ExitCode::from(2);
+    if let Err(code) = estimator_arg(estimator) {
+        return code;
     }
     for name in names {
         if let Err(e) = spec::load(&resolve(name), &root()) {

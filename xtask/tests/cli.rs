@@ -15,6 +15,17 @@ fn xtask(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `scenario run <file> --out <out>`.
+fn run_into(file: &std::path::Path, out: &std::path::Path) -> (i32, String, String) {
+    xtask(&[
+        "scenario",
+        "run",
+        file.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ])
+}
+
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("xtask-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -34,13 +45,7 @@ fn a_bad_scenario_file_is_exit_2_with_a_located_error_and_no_output() {
     )
     .expect("write");
     let out = dir.join("out");
-    let (code, stdout, stderr) = xtask(&[
-        "scenario",
-        "run",
-        file.to_str().expect("utf-8 path"),
-        "--out",
-        out.to_str().expect("utf-8 path"),
-    ]);
+    let (code, stdout, stderr) = run_into(&file, &out);
     assert_eq!(code, 2, "stderr: {stderr}");
     assert!(
         stderr.starts_with(&format!(
@@ -112,13 +117,7 @@ fn a_run_writes_a_plot_next_to_the_trace() {
     let dir = temp_dir("plot");
     let file = short_scenario(&dir, "xtask-cli-plot");
     let out = dir.join("out");
-    let (code, stdout, stderr) = xtask(&[
-        "scenario",
-        "run",
-        file.to_str().expect("utf-8 path"),
-        "--out",
-        out.to_str().expect("utf-8 path"),
-    ]);
+    let (code, stdout, stderr) = run_into(&file, &out);
     assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
     assert!(out.join("trace.csv").is_file());
     let svg = std::fs::read_to_string(out.join("plot.svg")).expect("plot.svg is written");
@@ -165,13 +164,7 @@ fn a_scenario_run_after_another_gives_what_it_gives_alone() {
     let first = short_scenario(&dir, "xtask-cli-alone-first");
     let second = short_scenario(&dir, "xtask-cli-alone-second");
     let alone = dir.join("alone");
-    let (code, _, stderr) = xtask(&[
-        "scenario",
-        "run",
-        second.to_str().expect("utf-8 path"),
-        "--out",
-        alone.to_str().expect("utf-8 path"),
-    ]);
+    let (code, _, stderr) = run_into(&second, &alone);
     assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) = xtask(&[
         "scenario",
@@ -216,13 +209,7 @@ fn a_flow_file_writes_a_trace_per_flow_and_a_row_per_flow() {
     let dir = temp_dir("flows");
     let file = two_flow_scenario(&dir, "access_delay_ms");
     let out = dir.join("out");
-    let (code, stdout, stderr) = xtask(&[
-        "scenario",
-        "run",
-        file.to_str().expect("utf-8 path"),
-        "--out",
-        out.to_str().expect("utf-8 path"),
-    ]);
+    let (code, stdout, stderr) = run_into(&file, &out);
     assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
     for name in [
         "trace.csv",
