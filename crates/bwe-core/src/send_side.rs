@@ -153,6 +153,12 @@ pub struct SendSideEstimator {
     duplicate_feedback: u64,
 }
 
+/// A capacity probe's result above the estimate is taken only from this multiple of it up.
+const CAPACITY_PROBE_MIN_GAIN: f64 = 1.2;
+/// A probe result this soon after a capacity probe counts as that probe's (follow-ups
+/// included).
+const CAPACITY_PROBE_RESULT_WINDOW: TimeDelta = TimeDelta::from_secs(2);
+
 impl SendSideEstimator {
     /// A fresh estimator at `config.start`.
     pub fn new(config: SendSideConfig) -> Self {
@@ -286,10 +292,8 @@ impl SendSideEstimator {
 
         let acked = self.acked.bitrate();
         let usage = self.delay.usage();
-        match usage {
-            BandwidthUsage::Overusing => self.probe.on_congestion(now),
-            BandwidthUsage::Underusing => self.probe.on_underuse(now),
-            BandwidthUsage::Normal => {}
+        if usage == BandwidthUsage::Overusing {
+            self.probe.on_congestion(now);
         }
         self.probe.set_queue_growing(
             self.delay
@@ -305,6 +309,21 @@ impl SendSideEstimator {
             // measurement of the path, and on a link whose capacity swings (cellular traces)
             // it pulls an estimate that ran ahead back down within a round trip.
             (BandwidthUsage::Overusing, _) | (_, None) => {
+                self.aimd.update(now, usage, acked);
+            }
+            // A capacity probe (sent while the link is full) whose result is not well above
+            // the estimate says the link is about as full as the estimate has it: AIMD covers
+            // that ground. On a bottleneck shared with other flows such a result is also
+            // inflated (a burst measures how fast the link drains it, not the room left for
+            // this flow), and taking it every second let the flow that probed take the room.
+            (_, Some(rate))
+                if self
+                    .probe
+                    .last_capacity_probe()
+                    .is_some_and(|t| now - t <= CAPACITY_PROBE_RESULT_WINDOW)
+                    && rate > self.aimd.estimate()
+                    && rate < self.aimd.estimate().mul_f64(CAPACITY_PROBE_MIN_GAIN) =>
+            {
                 self.aimd.update(now, usage, acked);
             }
             (_, Some(rate)) => {

@@ -4,8 +4,8 @@
 //! detector never signals over-use); ours must drain it and lose less.
 //!
 //! Ours probes to the 1.5 Mbit/s at start, so the drop to 600 kbit/s hits a full link: the
-//! 250 ms of detection and the encoder's overshoot fill the queue for about a second and a
-//! half (p95 155 ms with seed 1, against 295 ms for `Gcc`, whose queue stays full).
+//! 250 ms of detection and the encoder's overshoot fill the queue for about a second (p95
+//! 61 ms with seed 1, against 295 ms for `Gcc`, whose queue stays full).
 
 use bwe_e2e::{CallSpec, Estimator, Metrics, run_call};
 use vnet_sim::{Rate, RateSchedule, SimDuration};
@@ -62,10 +62,7 @@ fn send_side_holds_queue_on_the_spike_schedule_vs_rtc_gcc() {
     assert!((0.0..=200.0).contains(&ours_p95), "ours: p95 {ours_p95} ms");
     // Holding the queue by not sending would be no achievement.
     let used = ours.utilisation.unwrap_or(0.0);
-    // 56 % with seed 1: the raise to 2.5 Mbit/s at 14 s is found only by AIMD, since the queue
-    // drained within a second of the last over-use and capacity probes wait for a drain well
-    // after congestion (see bwe-core's probe controller).
-    assert!((0.5..=1.0).contains(&used), "ours: utilisation {used}");
+    assert!((0.7..=1.0).contains(&used), "ours: utilisation {used}");
     let ours_loss = ours.loss.unwrap_or(f64::NAN);
     assert!((0.0..=0.015).contains(&ours_loss), "ours: loss {ours_loss}");
     // rtc::Gcc as observed with rtc 0.21.1: the 300 ms queue fills after the drop.

@@ -118,9 +118,9 @@ pub struct BweChainConfig {
 pub const DEFAULT_FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
 
 /// The estimator of the default send-side chain: `bwe-core`'s defaults with capacity probing
-/// on (a cluster when the queue drains on its own). It finds a raised capacity within about a
-/// second and a half (RFC 8867 §5.1 at 40 s: 85 % of 2.5 Mbit/s after 1.6 s, where AIMD alone
-/// takes about 12 s); see `ProbeControllerConfig::capacity_probing_interval`.
+/// on. It finds a raised capacity within about a second and a half (RFC 8867 §5.1 at 40 s:
+/// 85 % of 2.5 Mbit/s after 1.4 s, where AIMD alone takes about 12 s); see
+/// `ProbeControllerConfig::capacity_probing_interval`.
 fn default_estimator() -> SendSideConfig {
     let mut config = SendSideConfig::default();
     config.probe.capacity_probing_interval = Some(CAPACITY_PROBING_INTERVAL);
