@@ -28,7 +28,7 @@ pub use timestamp::Timestamp;
 /// every call (five instructions more), and timestamps are added and subtracted several times per
 /// packet. Overflow only happens on malformed input, so its branch is cold.
 #[inline]
-const fn add_i64(a: i64, b: i64) -> i64 {
+pub(crate) const fn add_i64(a: i64, b: i64) -> i64 {
     match a.checked_add(b) {
         Some(sum) => sum,
         // Only a positive `b` can overflow upwards.
@@ -38,7 +38,7 @@ const fn add_i64(a: i64, b: i64) -> i64 {
 
 /// `a - b`, saturating at the `i64` range; see [`add_i64`] for why not `i64::saturating_sub`.
 #[inline]
-const fn sub_i64(a: i64, b: i64) -> i64 {
+pub(crate) const fn sub_i64(a: i64, b: i64) -> i64 {
     match a.checked_sub(b) {
         Some(difference) => difference,
         // Only a negative `b` can overflow upwards.
