@@ -129,6 +129,7 @@ impl Group {
     }
 
     /// Whether a packet that is not out of order joins this group.
+    #[inline]
     fn accepts(&self, config: &ArrivalGroupConfig, send: Timestamp, arrival: Timestamp) -> bool {
         send - self.first_send <= config.burst_interval || self.in_burst(config, send, arrival)
     }

@@ -219,6 +219,11 @@ impl KalmanFilter {
     }
 
     /// Returns to the initial state.
+    ///
+    /// Out of line and cold: the update calls it only when the state turned non-finite, and
+    /// inlined there it made every update pay for building a fresh state.
+    #[cold]
+    #[inline(never)]
     pub fn reset(&mut self) {
         *self = Self::new(self.config);
     }

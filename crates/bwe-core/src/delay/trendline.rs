@@ -192,6 +192,11 @@ impl TrendlineEstimator {
     }
 
     /// Empties the window and forgets the accumulated delay. Keeps the buffer.
+    ///
+    /// Out of line and cold: the update calls it only when the state turned non-finite, and
+    /// inlined there it made every update pay for building a fresh state.
+    #[cold]
+    #[inline(never)]
     pub fn reset(&mut self) {
         self.len = 0;
         self.next = 0;

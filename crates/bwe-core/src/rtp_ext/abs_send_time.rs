@@ -103,7 +103,7 @@ impl AbsSendTimeUnwrapper {
                 if diff >= WRAP / 2 {
                     diff -= WRAP;
                 }
-                last_ticks.saturating_add(diff)
+                crate::units::add_i64(last_ticks, diff)
             }
         };
         self.last = Some((raw, ticks));

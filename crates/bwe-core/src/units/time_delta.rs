@@ -122,7 +122,7 @@ impl fmt::Display for TimeDelta {
 impl Add for TimeDelta {
     type Output = Self;
     fn add(self, rhs: Self) -> Self {
-        Self(self.0.saturating_add(rhs.0))
+        Self(super::add_i64(self.0, rhs.0))
     }
 }
 
@@ -135,7 +135,7 @@ impl AddAssign for TimeDelta {
 impl Sub for TimeDelta {
     type Output = Self;
     fn sub(self, rhs: Self) -> Self {
-        Self(self.0.saturating_sub(rhs.0))
+        Self(super::sub_i64(self.0, rhs.0))
     }
 }
 

@@ -55,7 +55,7 @@ impl Timestamp {
 
     /// The span from `earlier` to `self`; negative if `earlier` is later.
     pub const fn since(self, earlier: Self) -> TimeDelta {
-        TimeDelta::from_micros(self.0.saturating_sub(earlier.0))
+        TimeDelta::from_micros(super::sub_i64(self.0, earlier.0))
     }
 }
 
@@ -74,7 +74,7 @@ impl fmt::Display for Timestamp {
 impl Add<TimeDelta> for Timestamp {
     type Output = Self;
     fn add(self, rhs: TimeDelta) -> Self {
-        Self(self.0.saturating_add(rhs.as_micros()))
+        Self(super::add_i64(self.0, rhs.as_micros()))
     }
 }
 
@@ -87,7 +87,7 @@ impl AddAssign<TimeDelta> for Timestamp {
 impl Sub<TimeDelta> for Timestamp {
     type Output = Self;
     fn sub(self, rhs: TimeDelta) -> Self {
-        Self(self.0.saturating_sub(rhs.as_micros()))
+        Self(super::sub_i64(self.0, rhs.as_micros()))
     }
 }
 
