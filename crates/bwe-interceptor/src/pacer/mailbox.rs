@@ -28,12 +28,18 @@
 //! check for news without locking. Everything inside is fixed-size: nothing allocates after
 //! construction.
 //!
-//! The attribution table is direct-mapped ([`ProbeMailbox::TABLE_SLOTS`] slots, indexed by SSRC
-//! and sequence number): a newer entry overwrites an older one in its slot. A cluster has tens of
-//! packets and its feedback comes back within a second, long before its slots are reused; an
-//! entry overwritten early only leaves that packet out of the probe result (the result
-//! estimator wants 80 % of a cluster). The release instant in the key means a stale entry never
-//! matches a later packet that wrapped onto the same sequence number.
+//! The attribution table is a fixed array of [`ProbeMailbox::TABLE_SLOTS`] slots, indexed by
+//! SSRC and sequence number, with a short linear probe ([`ProbeMailbox::TABLE_WAYS`] slots from
+//! the home slot): an entry goes to the first of them that is empty or holds an entry released
+//! more than [`ProbeMailbox::TABLE_STALE`] earlier, else over the oldest. One stream's
+//! consecutive sequence numbers never share a home slot, but two streams (audio beside video, or
+//! media beside RTX padding) can, and their sequence numbers start at random: a direct-mapped
+//! table let one stream's probe packet evict the other's whenever the random starts lined up,
+//! so a probe result, and everything after it, depended on the draw rather than on the seed.
+//! A cluster has tens of packets and its feedback comes back within a second, long before its
+//! entries go stale; an entry overwritten early only leaves that packet out of the probe result
+//! (the result estimator wants 80 % of a cluster). The release instant in the key means a stale
+//! entry never matches a later packet that wrapped onto the same sequence number.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -136,6 +142,12 @@ impl ProbeMailbox {
     /// Attribution entries kept.
     pub const TABLE_SLOTS: usize = 1024;
 
+    /// Slots an entry may take, from its home slot on.
+    pub const TABLE_WAYS: usize = 8;
+
+    /// An entry released this long before a new one may be overwritten by it.
+    pub const TABLE_STALE: Duration = Duration::from_secs(2);
+
     /// Release batches kept for the in-flight count.
     pub const FLIGHT_SLOTS: usize = 4_096;
 
@@ -230,7 +242,22 @@ impl ProbeMailbox {
 
     /// Pacer: the packet `(ssrc, sequence)` released at `departure` belongs to `probe`'s cluster.
     pub fn record(&self, ssrc: u32, sequence: u16, departure: Instant, probe: ProbeInfo) {
-        lock(&self.state).table[slot(ssrc, sequence)] = Some(Entry {
+        let mut state = lock(&self.state);
+        let home = slot(ssrc, sequence);
+        let ways = (0..Self::TABLE_WAYS).map(|j| (home + j) % Self::TABLE_SLOTS);
+        let free = ways.clone().find(|&i| match state.table[i] {
+            None => true,
+            Some(e) => {
+                (e.ssrc == ssrc && e.sequence == sequence)
+                    || departure.saturating_duration_since(e.departure) >= Self::TABLE_STALE
+            }
+        });
+        // All taken by recent entries: the oldest goes.
+        let at = free.unwrap_or_else(|| {
+            ways.min_by_key(|&i| state.table[i].map(|e| e.departure))
+                .unwrap_or(home)
+        });
+        state.table[at] = Some(Entry {
             ssrc,
             sequence,
             departure,
@@ -245,9 +272,13 @@ impl ProbeMailbox {
         f: impl FnOnce(&dyn Fn(u32, u16, Instant) -> Option<ProbeInfo>) -> R,
     ) -> R {
         let state = lock(&self.state);
+        // An entry sits at most `TABLE_WAYS - 1` slots past its home, and never past an empty
+        // slot (insertion takes the first empty one, and slots are never emptied).
         let lookup = |ssrc: u32, sequence: u16, departure: Instant| {
-            state.table[slot(ssrc, sequence)]
-                .filter(|e| e.ssrc == ssrc && e.sequence == sequence && e.departure == departure)
+            let home = slot(ssrc, sequence);
+            (0..Self::TABLE_WAYS)
+                .map_while(|j| state.table[(home + j) % Self::TABLE_SLOTS])
+                .find(|e| e.ssrc == ssrc && e.sequence == sequence && e.departure == departure)
                 .map(|e| e.probe)
         };
         f(&lookup)
@@ -360,6 +391,32 @@ mod tests {
             None,
             "a later packet that wrapped onto the same number is not the probe"
         );
+    }
+
+    /// Two streams whose packets share a home slot both keep their attribution, so what a probe
+    /// measures does not depend on where their random sequence numbers started.
+    #[test]
+    fn packets_of_two_streams_on_one_home_slot_both_stay_attributed() {
+        let mailbox = ProbeMailbox::new();
+        let t = Instant::now();
+        let (a, b) = (7_u32, 9_u32);
+        // A sequence number of stream b whose home slot is that of (a, 100).
+        let seq_b = (0..=u16::MAX)
+            .find(|&q| slot(b, q) == slot(a, 100))
+            .expect("16 bits of sequence cover every slot");
+        mailbox.record(a, 100, t, info(1));
+        mailbox.record(b, seq_b, t, info(2));
+        assert_eq!(mailbox.probe_of(a, 100, t), Some(info(1)));
+        assert_eq!(mailbox.probe_of(b, seq_b, t), Some(info(2)));
+        // An entry gone stale makes room in its slot: a third packet on the same home slot
+        // takes the first one's place, and the second keeps its own.
+        let later = t + ProbeMailbox::TABLE_STALE;
+        let seq_c = seq_b ^ 0x400;
+        assert_eq!(slot(b, seq_c), slot(a, 100));
+        mailbox.record(b, seq_c, later, info(3));
+        assert_eq!(mailbox.probe_of(b, seq_c, later), Some(info(3)));
+        assert_eq!(mailbox.probe_of(a, 100, t), None);
+        assert_eq!(mailbox.probe_of(b, seq_b, t), Some(info(2)));
     }
 
     /// Feedback resolves everything released up to the newest departure it reports; the rest
