@@ -28,18 +28,18 @@
 //! check for news without locking. Everything inside is fixed-size: nothing allocates after
 //! construction.
 //!
-//! The attribution table is a fixed array of [`ProbeMailbox::TABLE_SLOTS`] slots, indexed by
-//! SSRC and sequence number, with a short linear probe ([`ProbeMailbox::TABLE_WAYS`] slots from
-//! the home slot): an entry goes to the first of them that is empty or holds an entry released
-//! more than [`ProbeMailbox::TABLE_STALE`] earlier, else over the oldest. One stream's
-//! consecutive sequence numbers never share a home slot, but two streams (audio beside video, or
-//! media beside RTX padding) can, and their sequence numbers start at random: a direct-mapped
-//! table let one stream's probe packet evict the other's whenever the random starts lined up,
-//! so a probe result, and everything after it, depended on the draw rather than on the seed.
-//! A cluster has tens of packets and its feedback comes back within a second, long before its
-//! entries go stale; an entry overwritten early only leaves that packet out of the probe result
-//! (the result estimator wants 80 % of a cluster). The release instant in the key means a stale
-//! entry never matches a later packet that wrapped onto the same sequence number.
+//! The attribution table has a lane per SSRC ([`ProbeMailbox::TABLE_LANES`] lanes, taken by the
+//! SSRCs in the order they first carry a probe packet; when all are taken, the lane whose SSRC
+//! recorded least recently is handed over), each direct-mapped by sequence number
+//! ([`ProbeMailbox::TABLE_SLOTS`] slots): a newer entry overwrites an older one in its slot. One
+//! stream's packets collide only 1 024 sequence numbers apart, whatever number the stream
+//! started at. A single table indexed by SSRC and sequence number let two streams (audio beside
+//! video) collide wherever their random starting numbers lined up, so a probe result, and
+//! everything after it, depended on that draw rather than on the seed. A cluster has tens of
+//! packets and its feedback comes back within a second, long before its slots are reused; an
+//! entry overwritten early only leaves that packet out of the probe result (the result
+//! estimator wants 80 % of a cluster). The release instant in the key means a stale entry never
+//! matches a later packet that wrapped onto the same sequence number.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -66,7 +66,10 @@ struct State {
     cluster_head: usize,
     cluster_len: usize,
     clusters_dropped: u64,
+    /// `TABLE_LANES × TABLE_SLOTS` entries, lane after lane.
     table: Box<[Option<Entry>]>,
+    /// Each lane's SSRC and the last release it recorded.
+    lanes: [Option<(u32, Instant)>; ProbeMailbox::TABLE_LANES],
     flight: Flight,
     pushback: Option<Bitrate>,
 }
@@ -134,19 +137,25 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn slot(ssrc: u32, sequence: u16) -> usize {
-    (ssrc.rotate_left(7) ^ u32::from(sequence)) as usize % ProbeMailbox::TABLE_SLOTS
+/// The slot of `sequence` in lane `lane`.
+fn slot(lane: usize, sequence: u16) -> usize {
+    lane * ProbeMailbox::TABLE_SLOTS + usize::from(sequence) % ProbeMailbox::TABLE_SLOTS
+}
+
+/// The lane of `ssrc`, if it has one.
+fn lane_of(state: &State, ssrc: u32) -> Option<usize> {
+    state
+        .lanes
+        .iter()
+        .position(|l| l.is_some_and(|(s, _)| s == ssrc))
 }
 
 impl ProbeMailbox {
     /// Attribution entries kept.
     pub const TABLE_SLOTS: usize = 1024;
 
-    /// Slots an entry may take, from its home slot on.
-    pub const TABLE_WAYS: usize = 8;
-
-    /// An entry released this long before a new one may be overwritten by it.
-    pub const TABLE_STALE: Duration = Duration::from_secs(2);
+    /// SSRCs whose entries are kept apart (media, RTX and audio of one sender, and a spare).
+    pub const TABLE_LANES: usize = 4;
 
     /// Release batches kept for the in-flight count.
     pub const FLIGHT_SLOTS: usize = 4_096;
@@ -164,7 +173,8 @@ impl ProbeMailbox {
                 cluster_head: 0,
                 cluster_len: 0,
                 clusters_dropped: 0,
-                table: vec![None; Self::TABLE_SLOTS].into_boxed_slice(),
+                table: vec![None; Self::TABLE_LANES * Self::TABLE_SLOTS].into_boxed_slice(),
+                lanes: [None; Self::TABLE_LANES],
                 flight: Flight {
                     batches: vec![(Instant::now(), 0); Self::FLIGHT_SLOTS].into_boxed_slice(),
                     head: 0,
@@ -243,20 +253,14 @@ impl ProbeMailbox {
     /// Pacer: the packet `(ssrc, sequence)` released at `departure` belongs to `probe`'s cluster.
     pub fn record(&self, ssrc: u32, sequence: u16, departure: Instant, probe: ProbeInfo) {
         let mut state = lock(&self.state);
-        let home = slot(ssrc, sequence);
-        let ways = (0..Self::TABLE_WAYS).map(|j| (home + j) % Self::TABLE_SLOTS);
-        let free = ways.clone().find(|&i| match state.table[i] {
-            None => true,
-            Some(e) => {
-                (e.ssrc == ssrc && e.sequence == sequence)
-                    || departure.saturating_duration_since(e.departure) >= Self::TABLE_STALE
-            }
+        let lane = lane_of(&state, ssrc).unwrap_or_else(|| {
+            // A new SSRC: a free lane, else the one that recorded least recently.
+            (0..Self::TABLE_LANES)
+                .min_by_key(|&l| state.lanes[l].map(|(_, last)| last))
+                .unwrap_or(0)
         });
-        // All taken by recent entries: the oldest goes.
-        let at = free.unwrap_or_else(|| {
-            ways.min_by_key(|&i| state.table[i].map(|e| e.departure))
-                .unwrap_or(home)
-        });
+        state.lanes[lane] = Some((ssrc, departure));
+        let at = slot(lane, sequence);
         state.table[at] = Some(Entry {
             ssrc,
             sequence,
@@ -272,13 +276,10 @@ impl ProbeMailbox {
         f: impl FnOnce(&dyn Fn(u32, u16, Instant) -> Option<ProbeInfo>) -> R,
     ) -> R {
         let state = lock(&self.state);
-        // An entry sits at most `TABLE_WAYS - 1` slots past its home, and never past an empty
-        // slot (insertion takes the first empty one, and slots are never emptied).
         let lookup = |ssrc: u32, sequence: u16, departure: Instant| {
-            let home = slot(ssrc, sequence);
-            (0..Self::TABLE_WAYS)
-                .map_while(|j| state.table[(home + j) % Self::TABLE_SLOTS])
-                .find(|e| e.ssrc == ssrc && e.sequence == sequence && e.departure == departure)
+            let lane = lane_of(&state, ssrc)?;
+            state.table[slot(lane, sequence)]
+                .filter(|e| e.ssrc == ssrc && e.sequence == sequence && e.departure == departure)
                 .map(|e| e.probe)
         };
         f(&lookup)
@@ -393,30 +394,41 @@ mod tests {
         );
     }
 
-    /// Two streams whose packets share a home slot both keep their attribution, so what a probe
+    /// Two streams keep their attributions apart whatever their sequence numbers, so what a probe
     /// measures does not depend on where their random sequence numbers started.
     #[test]
-    fn packets_of_two_streams_on_one_home_slot_both_stay_attributed() {
+    fn packets_of_two_streams_with_one_sequence_number_both_stay_attributed() {
         let mailbox = ProbeMailbox::new();
         let t = Instant::now();
-        let (a, b) = (7_u32, 9_u32);
-        // A sequence number of stream b whose home slot is that of (a, 100).
-        let seq_b = (0..=u16::MAX)
-            .find(|&q| slot(b, q) == slot(a, 100))
-            .expect("16 bits of sequence cover every slot");
-        mailbox.record(a, 100, t, info(1));
-        mailbox.record(b, seq_b, t, info(2));
-        assert_eq!(mailbox.probe_of(a, 100, t), Some(info(1)));
-        assert_eq!(mailbox.probe_of(b, seq_b, t), Some(info(2)));
-        // An entry gone stale makes room in its slot: a third packet on the same home slot
-        // takes the first one's place, and the second keeps its own.
-        let later = t + ProbeMailbox::TABLE_STALE;
-        let seq_c = seq_b ^ 0x400;
-        assert_eq!(slot(b, seq_c), slot(a, 100));
-        mailbox.record(b, seq_c, later, info(3));
-        assert_eq!(mailbox.probe_of(b, seq_c, later), Some(info(3)));
-        assert_eq!(mailbox.probe_of(a, 100, t), None);
-        assert_eq!(mailbox.probe_of(b, seq_b, t), Some(info(2)));
+        mailbox.record(7, 100, t, info(1));
+        mailbox.record(9, 100, t, info(2));
+        assert_eq!(mailbox.probe_of(7, 100, t), Some(info(1)));
+        assert_eq!(mailbox.probe_of(9, 100, t), Some(info(2)));
+        // One stream's numbers collide only a table apart.
+        mailbox.record(7, 100 + ProbeMailbox::TABLE_SLOTS as u16, t, info(3));
+        assert_eq!(mailbox.probe_of(7, 100, t), None);
+        assert_eq!(mailbox.probe_of(9, 100, t), Some(info(2)));
+    }
+
+    /// More SSRCs than lanes: the one that recorded least recently gives its lane up.
+    #[test]
+    fn a_new_ssrc_takes_the_least_recent_lane_when_all_are_taken() {
+        let mailbox = ProbeMailbox::new();
+        let t = Instant::now();
+        let ms = Duration::from_millis;
+        for (i, ssrc) in (1..=ProbeMailbox::TABLE_LANES as u32).enumerate() {
+            mailbox.record(ssrc, 5, t + ms(i as u64), info(ssrc));
+        }
+        mailbox.record(1, 6, t + ms(10), info(1));
+        mailbox.record(50, 5, t + ms(11), info(50));
+        assert_eq!(mailbox.probe_of(50, 5, t + ms(11)), Some(info(50)));
+        assert_eq!(
+            mailbox.probe_of(2, 5, t + ms(1)),
+            None,
+            "stream 2's lane was handed over"
+        );
+        assert_eq!(mailbox.probe_of(1, 5, t), Some(info(1)));
+        assert_eq!(mailbox.probe_of(3, 5, t + ms(2)), Some(info(3)));
     }
 
     /// Feedback resolves everything released up to the newest departure it reports; the rest
