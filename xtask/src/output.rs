@@ -12,7 +12,7 @@ use std::path::Path;
 
 use bwe_core::Bitrate;
 use bwe_e2e::{
-    Activity, Direction, Estimator, FlowSet, Metrics, MultiCallSpec, Trace, run_call,
+    Activity, Direction, Estimator, FlowSet, Media, Metrics, MultiCallSpec, Trace, run_call,
     run_multi_call,
 };
 use serde::Serialize;
@@ -52,6 +52,7 @@ struct FlowOut {
     activity: Activity,
     direction: Direction,
     estimator: Estimator,
+    media: Media,
 }
 
 /// What a run recorded, single- or multi-flow, in the shape the metrics need.
@@ -232,6 +233,7 @@ struct FlowFigures {
     flow: usize,
     estimator: String,
     direction: &'static str,
+    media: &'static str,
     start_s: f64,
     #[serde(flatten)]
     figures: Figures,
@@ -344,10 +346,11 @@ impl Outcome {
         for (i, f) in self.recorded.flows.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "flow {} ({}, {}):",
+                "flow {} ({}, {}, {}):",
                 i + 1,
                 f.estimator.name(),
-                direction_name(f.direction)
+                direction_name(f.direction),
+                media_name(f.media)
             );
             out.push_str(&f.trace.render());
         }
@@ -375,8 +378,9 @@ impl Outcome {
             out.push_str(&row(&label, &flow.figures));
             let _ = writeln!(
                 out,
-                "    {}, start {} s, startup {} s, instability {}",
+                "    {}, {}, start {} s, startup {} s, instability {}",
                 flow.direction,
+                flow.media,
                 flow.start_s,
                 show(flow.startup_s, 1),
                 show(flow.instability, 3)
@@ -426,6 +430,15 @@ impl Outcome {
             );
         }
         out
+    }
+}
+
+/// The scenario file's spelling of `m`.
+fn media_name(m: Media) -> &'static str {
+    match m {
+        Media::Video => "video",
+        Media::Audio => "audio",
+        Media::AudioVideo => "audio+video",
     }
 }
 
@@ -486,6 +499,7 @@ fn record(scenario: &Scenario) -> Result<Recorded, String> {
                 activity: Activity::always(SimDuration::ZERO, call.duration),
                 direction: Direction::LeftToRight,
                 estimator: call.estimator,
+                media: Media::Video,
             }],
             multi: false,
             duration: call.duration,
@@ -504,6 +518,7 @@ fn record(scenario: &Scenario) -> Result<Recorded, String> {
                 activity: f.activity,
                 direction: f.direction,
                 estimator: f.estimator,
+                media: f.media,
             })
             .collect(),
         multi: true,
@@ -551,6 +566,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, String> {
                     flow: i + 1,
                     estimator: f.estimator.name().to_owned(),
                     direction: direction_name(f.direction),
+                    media: media_name(f.media),
                     start_s: f.activity.start.as_secs_f64(),
                     figures: Figures::of(&f.trace, end),
                     startup_s: secs(own.startup(p)),

@@ -9,7 +9,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use bwe_e2e::{CallSpec, Direction, Estimator, FlowSpec};
+use bwe_e2e::{CallSpec, Direction, Estimator, FlowSpec, Media};
 use serde::Deserialize;
 use toml::Spanned;
 use vnet_sim::{LinkConfig, LossModel, QueueLimit, Rate, RateSchedule, SimDuration};
@@ -53,6 +53,9 @@ pub struct FlowFile {
     /// `forward` (default: media over the forward link) or `backward`.
     #[serde(default)]
     pub direction: DirectionName,
+    /// `video` (default), `audio` or `audio+video`.
+    #[serde(default)]
+    pub media: MediaName,
     /// First frame, seconds from the start of media (default 0).
     #[serde(default)]
     pub start_s: u64,
@@ -76,6 +79,32 @@ pub enum DirectionName {
     Forward,
     /// Over the `[backward]` link.
     Backward,
+}
+
+/// What a flow sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum MediaName {
+    /// A video track following the target.
+    #[default]
+    #[serde(rename = "video")]
+    Video,
+    /// An Opus track at a fixed rate.
+    #[serde(rename = "audio")]
+    Audio,
+    /// Both, on one PeerConnection.
+    #[serde(rename = "audio+video")]
+    AudioVideo,
+}
+
+impl MediaName {
+    /// The harness's media.
+    pub fn media(self) -> Media {
+        match self {
+            Self::Video => Media::Video,
+            Self::Audio => Media::Audio,
+            Self::AudioVideo => Media::AudioVideo,
+        }
+    }
 }
 
 /// Which estimator the sender runs.
@@ -322,6 +351,7 @@ fn flow(
         DirectionName::Forward => Direction::LeftToRight,
         DirectionName::Backward => Direction::RightToLeft,
     };
+    out.media = f.media.media();
     out.start = SimDuration::from_secs(f.start_s);
     out.stop = f.stop_s.map(SimDuration::from_secs);
     out.pauses = f
@@ -502,6 +532,7 @@ access_delay_ms = 10
 [[flow]]
 estimator = "rtc-gcc"
 direction = "backward"
+media = "audio+video"
 start_s = 20
 pauses = [[30, 40]]
 
@@ -522,6 +553,8 @@ max = 1
         assert_eq!(flows[0].access_delay, SimDuration::from_millis(10));
         assert_eq!(flows[1].estimator, Estimator::RtcGcc);
         assert_eq!(flows[1].direction, Direction::RightToLeft);
+        assert_eq!(flows[0].media, Media::Video);
+        assert_eq!(flows[1].media, Media::AudioVideo);
         assert_eq!(
             flows[1].pauses,
             [(SimDuration::from_secs(30), SimDuration::from_secs(40))]
@@ -549,7 +582,13 @@ max = 1
         assert!(err.starts_with("bad.toml:14:1: a flow's pauses"), "{err}");
         let bad = FLOWS.replace("flow = 2", "flow = 3");
         let err = parse("bad.toml", &bad, Path::new(".")).expect_err("no flow 3");
-        assert!(err.starts_with("bad.toml:20:1: a check's flow"), "{err}");
+        assert!(err.starts_with("bad.toml:21:1: a check's flow"), "{err}");
+        let bad = FLOWS.replace("\"audio+video\"", "\"voice\"");
+        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("unknown media");
+        assert!(
+            err.starts_with("bad.toml:17:9: unknown variant `voice`"),
+            "{err}"
+        );
     }
 
     /// Line and column count characters, starting at 1.

@@ -267,3 +267,60 @@ fn compare_refuses_a_multi_flow_file_with_a_clear_message() {
     assert_eq!(code, 2, "stderr: {stderr}");
     assert!(stderr.contains("has 2 flows"), "{stderr}");
 }
+
+/// A short one-flow scenario whose flow has `media = <value>` (on line 7, column 9).
+fn media_scenario(dir: &std::path::Path, value: &str) -> std::path::PathBuf {
+    let file = dir.join("media.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"xtask-cli-media\"\nseed = 1\nduration_s = 4\n\
+             [forward]\ndelay_ms = 20\n\
+             [[flow]]\nmedia = {value}\n\
+             [[check]]\nmetric = \"loss\"\nmin = 0.0\nmax = 1.0\n"
+        ),
+    )
+    .expect("write");
+    file
+}
+
+/// `media = "audio+video"` runs a flow with both tracks and says so; an unknown media is bad
+/// input located at its value, with the spellings it accepts.
+#[test]
+fn a_flow_media_is_parsed_strictly() {
+    let dir = temp_dir("media");
+    let file = media_scenario(&dir, "\"audio+video\"");
+    let out = dir.join("out");
+    let (code, stdout, stderr) = xtask(&[
+        "scenario",
+        "run",
+        file.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        stdout.contains("forward, audio+video, start 0 s"),
+        "{stdout}"
+    );
+    let json = std::fs::read_to_string(out.join("metrics.json")).expect("metrics.json");
+    assert!(json.contains("\"media\": \"audio+video\""), "{json}");
+
+    for bad in ["\"voice\"", "\"audio-video\"", "3"] {
+        let file = media_scenario(&dir, bad);
+        let (code, stdout, stderr) =
+            xtask(&["scenario", "run", file.to_str().expect("utf-8 path")]);
+        assert_eq!(code, 2, "{bad}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("{}:7:9: ", file.display())),
+            "{bad}: {stderr}"
+        );
+        assert!(stdout.is_empty(), "{stdout}");
+    }
+    let file = media_scenario(&dir, "\"voice\"");
+    let (_, _, stderr) = xtask(&["scenario", "run", file.to_str().expect("utf-8 path")]);
+    assert!(
+        stderr.contains("unknown variant `voice`") && stderr.contains("`audio+video`"),
+        "{stderr}"
+    );
+}

@@ -38,6 +38,7 @@ const OPUS_TOC: u8 = 15 << 3;
 pub struct AudioSender {
     track: Arc<TrackLocalStaticSample>,
     model: AudioModel,
+    ssrc: u32,
 }
 
 impl std::fmt::Debug for AudioSender {
@@ -49,12 +50,18 @@ impl std::fmt::Debug for AudioSender {
 }
 
 impl AudioSender {
-    /// A track created at `now` (the runtime's instant). Its clock starts at the first
-    /// [`AudioSender::send_due`].
+    /// A track created at `now` (the runtime's instant), on [`AUDIO_SSRC`]. Its clock starts at
+    /// the first [`AudioSender::send_due`].
     pub fn new(now: Instant, config: AudioConfig) -> Result<Self, CallError> {
+        Self::with_ssrc(now, config, AUDIO_SSRC)
+    }
+
+    /// The same on a chosen SSRC, so that several flows of one simulation are told apart by
+    /// fixed numbers rather than draws.
+    pub fn with_ssrc(now: Instant, config: AudioConfig, ssrc: u32) -> Result<Self, CallError> {
         let encoding = RTCRtpEncodingParameters {
             rtp_coding_parameters: RTCRtpCodingParameters {
-                ssrc: Some(AUDIO_SSRC),
+                ssrc: Some(ssrc),
                 ..Default::default()
             },
             codec: opus_codec(),
@@ -74,7 +81,13 @@ impl AudioSender {
         Ok(Self {
             track: Arc::new(track),
             model: AudioModel::new(config),
+            ssrc,
         })
+    }
+
+    /// Its SSRC.
+    pub fn ssrc(&self) -> u32 {
+        self.ssrc
     }
 
     /// The track, to add to the sending peer connection.
@@ -105,7 +118,7 @@ impl AudioSender {
             let mut data = vec![0xA5_u8; frame.size.max(1)];
             data[0] = OPUS_TOC;
             self.track
-                .sample_writer(AUDIO_SSRC, OPUS_PAYLOAD_TYPE)
+                .sample_writer(self.ssrc, OPUS_PAYLOAD_TYPE)
                 .write_sample(&Sample {
                     data: data.into(),
                     // How far the RTP timestamp advances after this frame: longer than one
@@ -118,5 +131,16 @@ impl AudioSender {
             sent.push(frame);
         }
         Ok(sent)
+    }
+
+    /// Drops every frame due at or before `now` without writing it, and returns how many: the
+    /// application muted or paused its media. The clock keeps running, so that frames resume on
+    /// their slots rather than in a catch-up burst. The first call starts the clock.
+    pub fn skip_due(&mut self, now: SimTime) -> u64 {
+        let mut skipped = 0;
+        while self.model.poll_frame(now).is_some() {
+            skipped += 1;
+        }
+        skipped
     }
 }

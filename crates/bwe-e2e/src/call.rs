@@ -20,15 +20,18 @@
 //! bytes, not sizes or times (see `docs/simulator.md`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use vnet_sim::seed::derive_seed;
 use vnet_sim::{LinkConfig, LinkStats, QueueLimit, RateSchedule, Sim, SimDuration, SimTime};
 
+use crate::audio::AUDIO_SSRC;
+use crate::audio_model::AudioConfig;
 use crate::encoder::EncoderConfig;
 use crate::error::CallError;
 use crate::estimator::{Estimator, GCC_START, Nack};
-use crate::pair::{Pair, PairSpec, connect_pair, read_track};
+use crate::flow::Media;
+use crate::pair::{Pair, PairSpec, Received, connect_pair, read_tracks};
 use crate::recorder::{LinkView, QueueDelaySource, Recorder, Sample, Trace};
 use crate::video::{RTX_SSRC, VIDEO_SSRC};
 
@@ -124,7 +127,7 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
     );
     builder.link(b, a, spec.backward.clone());
     let sim = builder.build()?;
-    let received = Arc::new(AtomicU64::new(0));
+    let received = Arc::new(Received::default());
     let encoder = EncoderConfig {
         seed: derive_seed(spec.seed, "encoder"),
         ..spec.encoder.clone()
@@ -135,7 +138,8 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
             sender,
             receiver,
             target,
-            mut video,
+            video,
+            ..
         } = connect_pair(
             &sim,
             PairSpec {
@@ -144,14 +148,21 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
                 estimator: spec.estimator,
                 nack: spec.nack,
                 encoder,
+                media: Media::Video,
                 ssrcs: (VIDEO_SSRC, RTX_SSRC),
+                audio: AudioConfig::default(),
+                audio_ssrc: AUDIO_SSRC,
                 connect_timeout: spec.connect_timeout,
             },
         )
         .await?;
-        read_track(
+        let mut video =
+            video.ok_or_else(|| CallError::Invalid("a video call without video".to_owned()))?;
+        read_tracks(
             &sim,
             &receiver,
+            1,
+            (AUDIO_SSRC, VIDEO_SSRC),
             &received,
             spec.duration + spec.connect_timeout,
         );
@@ -203,7 +214,7 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
     Ok(CallResult {
         trace,
         forward_stats: sim.link_stats(a, b)?,
-        rtp_received: received.load(Ordering::Relaxed),
+        rtp_received: received.rtp.load(Ordering::Relaxed),
         media_start,
     })
 }

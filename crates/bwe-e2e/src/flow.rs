@@ -1,6 +1,6 @@
-//! [`FlowSpec`]: one video flow of a multi-flow call — its estimator, direction, when it sends
-//! (start, stop, pauses) and its own access delay — and [`Activity`], the question every
-//! per-flow metric asks: was this flow sending at `t`?
+//! [`FlowSpec`]: one flow of a multi-flow call — its estimator, direction, the [`Media`] it
+//! sends, when it sends (start, stop, pauses) and its own access delay — and [`Activity`], the
+//! question every per-flow metric asks: was this flow sending at `t`?
 //!
 //! A flow is "active" while the application writes frames: from `start` until `stop`, outside
 //! its pauses. Activity is a property of the spec, not guessed from the trace, so a flow whose
@@ -21,6 +21,38 @@ pub enum Direction {
     RightToLeft,
 }
 
+/// What a flow sends: a video track (following the target), an Opus track at a fixed rate, or
+/// both on one PeerConnection, as a WebRTC call usually does.
+///
+/// With both, the audio comes first in the budget: the video encoder gets the target minus the
+/// audio's payload rate, as libwebrtc's `BitrateAllocator` serves the audio stream's allocation
+/// before video's. Audio's per-packet overhead (about 26 kbit/s at 50 packets a second) is not
+/// subtracted, as the video encoder model counts payload only. The alternative, audio on top of
+/// a video that takes the whole target, would have the flow send ~60 kbit/s more than its
+/// estimator allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Media {
+    /// A VP8 track following the target (RTX when NACK has it).
+    #[default]
+    Video,
+    /// An Opus track at the audio model's fixed rate, and nothing else.
+    Audio,
+    /// Both tracks on the one PeerConnection.
+    AudioVideo,
+}
+
+impl Media {
+    /// Whether a video track is sent.
+    pub fn has_video(self) -> bool {
+        matches!(self, Self::Video | Self::AudioVideo)
+    }
+
+    /// Whether an audio track is sent.
+    pub fn has_audio(self) -> bool {
+        matches!(self, Self::Audio | Self::AudioVideo)
+    }
+}
+
 /// One flow of a [`crate::MultiCallSpec`]. Start from [`FlowSpec::new`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowSpec {
@@ -28,11 +60,14 @@ pub struct FlowSpec {
     pub estimator: Estimator,
     /// Which bottleneck its media crosses; its feedback crosses the other.
     pub direction: Direction,
+    /// What it sends. Default [`Media::Video`].
+    pub media: Media,
     /// When its first frame is written, from the start of media.
     pub start: SimDuration,
     /// When it stops for good; `None` runs to the end.
     pub stop: Option<SimDuration>,
-    /// `[from, to)` windows without frames (media paused; the connection stays up).
+    /// `[from, to)` windows without frames, audio and video alike (media paused; the connection
+    /// stays up).
     pub pauses: Vec<(SimDuration, SimDuration)>,
     /// One-way delay of each of its two access links (sender side and receiver side), in both
     /// directions; added to the bottleneck's own delay. Default zero.
@@ -42,11 +77,12 @@ pub struct FlowSpec {
 }
 
 impl FlowSpec {
-    /// A forward flow with `estimator`, sending for the whole call, no access delay.
+    /// A forward video flow with `estimator`, sending for the whole call, no access delay.
     pub fn new(estimator: Estimator) -> Self {
         Self {
             estimator,
             direction: Direction::LeftToRight,
+            media: Media::Video,
             start: SimDuration::ZERO,
             stop: None,
             pauses: Vec::new(),

@@ -12,7 +12,8 @@
 //! - [`Estimator`], [`Nack`], [`Endpoint`] — the interceptor chain each peer gets.
 //! - [`CallSpec`], [`run_call`] — build the simulation, connect, run media, return a [`Trace`].
 //! - [`MultiCallSpec`], [`FlowSpec`], [`run_multi_call`] — several flows, each its own pair of
-//!   peers, sharing one bottleneck per direction; one [`Trace`] per flow plus the aggregate.
+//!   peers sending video, audio or both ([`Media`]), sharing one bottleneck per direction; one
+//!   [`Trace`] per flow plus the aggregate.
 //! - [`FlowSet`] — the multi-flow metrics: convergence, overshoot, instability, startup,
 //!   fairness (defined in `docs/scenarios.md`).
 //! - [`Recorder`], [`Trace`], [`Metrics`] — per-interval capacity, send rate, goodput, target,
@@ -61,10 +62,12 @@ pub use call::{CallResult, CallSpec, run_call};
 pub use encoder::{EncoderConfig, EncoderModel, Frame};
 pub use error::CallError;
 pub use estimator::{Endpoint, Estimator, Nack};
-pub use flow::{Activity, Direction, FlowSpec};
+pub use flow::{Activity, Direction, FlowSpec, Media};
 pub use flow_metrics::{ChangeResponse, FlowSet};
 pub use metrics::Metrics;
-pub use multi::{FlowResult, MultiCallResult, MultiCallSpec, run_multi_call};
+pub use multi::{
+    FlowResult, MultiCallResult, MultiCallSpec, flow_audio_ssrc, flow_ssrcs, run_multi_call,
+};
 pub use recorder::{LinkView, PacketSample, QueueDelaySource, Recorder, Sample, Trace, TraceRow};
 pub use target::{EstimatorTap, FnTarget, TappedEstimator, TargetSource};
 pub use video::VideoSender;

@@ -1,5 +1,6 @@
-//! [`MultiCallSpec`] and [`run_multi_call`]: several video flows, each between its own pair of
-//! real PeerConnections, sharing one bottleneck in each direction (RFC 8867 §5.2–§5.8).
+//! [`MultiCallSpec`] and [`run_multi_call`]: several flows (video, audio or both, see
+//! [`crate::Media`]), each between its own pair of real PeerConnections, sharing one bottleneck
+//! in each direction (RFC 8867 §5.2–§5.8).
 //!
 //! Topology (a dumbbell, RFC 8867 Figure 1):
 //!
@@ -27,21 +28,31 @@
 //!
 //! As in [`crate::run_call`], the bottlenecks' capacity schedules are re-applied at the start of
 //! media so that their offsets count from there, and everything that decides timing is seeded:
-//! links and crypto from `seed`, each flow's encoder from `seed` and its index, each flow's
-//! SSRCs fixed by its index.
+//! links and crypto from `seed`, each flow's encoder and audio model from `seed` and its index,
+//! each flow's SSRCs fixed by its index.
+//!
+//! A flow with audio writes its Opus frames on the same virtual clock as its video frames: the
+//! loop wakes at the earliest of the next trace sample, any flow's next video frame and any
+//! flow's next audio frame ([`AudioSender::poll_timeout`]); at one instant audio goes before
+//! video. Audio starts, pauses and stops with the flow; frames due in a pause are dropped, not
+//! sent late.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+
+use bwe_core::Bitrate;
 
 use vnet_sim::peer::SimPeer;
 use vnet_sim::seed::derive_seed;
 use vnet_sim::{HostId, LinkConfig, LinkStats, Sim, SimDuration, SimTime};
 
+use crate::audio::AudioSender;
+use crate::audio_model::AudioConfig;
 use crate::encoder::EncoderConfig;
 use crate::error::CallError;
 use crate::estimator::{Estimator, GCC_START};
-use crate::flow::{Activity, Direction, FlowSpec};
-use crate::pair::{PairSpec, connect_pair, read_track};
+use crate::flow::{Activity, Direction, FlowSpec, Media};
+use crate::pair::{PairSpec, Received, connect_pair, read_tracks};
 use crate::recorder::{LinkView, QueueDelaySource, Recorder, Sample, Trace};
 use crate::target::TargetSource;
 use crate::video::{RTX_SSRC, VIDEO_SSRC, VideoSender};
@@ -62,6 +73,9 @@ pub struct MultiCallSpec {
     pub flows: Vec<FlowSpec>,
     /// The encoder model of every flow; each flow's seed is derived from `seed` and its index.
     pub encoder: EncoderConfig,
+    /// The audio model of every flow that sends audio; each flow's seed is derived from `seed`
+    /// and its index.
+    pub audio: AudioConfig,
     /// Trace row length (default 200 ms).
     pub interval: SimDuration,
     /// How long each flow's ICE and DTLS may take (default 10 s).
@@ -83,6 +97,7 @@ impl MultiCallSpec {
             backward,
             flows,
             encoder: EncoderConfig::default(),
+            audio: AudioConfig::default(),
             interval: SimDuration::from_millis(200),
             connect_timeout: SimDuration::from_secs(10),
         }
@@ -102,8 +117,16 @@ pub struct FlowResult {
     pub direction: Direction,
     /// Its estimator.
     pub estimator: Estimator,
-    /// RTP packets its receiving application read.
+    /// RTP packets its receiving application read, on every track, padding-only ones included.
     pub rtp_received: u64,
+    /// What it sent.
+    pub media: Media,
+    /// Audio frames it wrote to its track (0 without audio).
+    pub audio_frames_sent: u64,
+    /// RTP packets with a payload its receiving application read on its audio SSRC.
+    pub audio_received: u64,
+    /// RTP packets with a payload its receiving application read on its video SSRC.
+    pub video_received: u64,
 }
 
 /// What a multi-flow call produced.
@@ -135,11 +158,21 @@ impl MultiCallResult {
     }
 }
 
-/// The media and RTX SSRCs of flow `index`: fixed, distinct per flow.
+/// The video media and RTX SSRCs of flow `index`: fixed, distinct per flow.
 pub fn flow_ssrcs(index: usize) -> (u32, u32) {
     let step = 0x100 * index as u32;
     (VIDEO_SSRC + step, RTX_SSRC + step)
 }
+
+/// The audio SSRC of flow `index`: fixed, distinct per flow and from every flow's video and RTX
+/// SSRCs. The low byte names the kind (`01` video, `02` RTX, `03` audio) and the next ones the
+/// flow. ([`crate::AUDIO_SSRC`], the one-call constant, is not reused: it is flow 11's video SSRC.)
+pub fn flow_audio_ssrc(index: usize) -> u32 {
+    FLOW_AUDIO_SSRC_BASE + 0x100 * index as u32
+}
+
+/// Flow 1's audio SSRC: [`VIDEO_SSRC`] with the audio kind in the low byte.
+const FLOW_AUDIO_SSRC_BASE: u32 = (VIDEO_SSRC & !0xFF) | 0x03;
 
 struct Hosts {
     r1: HostId,
@@ -203,11 +236,16 @@ fn build_sim(spec: &MultiCallSpec) -> Result<(Sim, Hosts), CallError> {
 
 /// One connected flow during the media phase.
 struct LiveFlow {
-    video: VideoSender,
+    video: Option<VideoSender>,
+    audio: Option<AudioSender>,
     target: Arc<dyn TargetSource>,
     recorder: Recorder,
     activity: Activity,
+    /// The next video frame; `None` without video or after the flow's stop.
     next_frame: Option<SimTime>,
+    /// The next audio frame; `None` without audio or after the flow's stop.
+    next_audio: Option<SimTime>,
+    audio_frames_sent: u64,
     _peers: (SimPeer, Arc<SimPeer>),
 }
 
@@ -243,13 +281,13 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
         }
     }
     let (sim, hosts) = build_sim(spec)?;
-    let received: Vec<Arc<AtomicU64>> = spec
+    let received: Vec<Arc<Received>> = spec
         .flows
         .iter()
-        .map(|_| Arc::new(AtomicU64::new(0)))
+        .map(|_| Arc::new(Received::default()))
         .collect();
 
-    let (recorders, media_start) = sim.run(async {
+    let (finished, media_start) = sim.run(async {
         let mut live = Vec::with_capacity(spec.flows.len());
         for (i, flow) in spec.flows.iter().enumerate() {
             let pair = connect_pair(
@@ -263,23 +301,35 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
                         seed: derive_seed(spec.seed, &format!("encoder/flow{}", i + 1)),
                         ..spec.encoder.clone()
                     },
+                    media: flow.media,
                     ssrcs: flow_ssrcs(i),
+                    audio: AudioConfig {
+                        seed: derive_seed(spec.seed, &format!("audio/flow{}", i + 1)),
+                        ..spec.audio.clone()
+                    },
+                    audio_ssrc: flow_audio_ssrc(i),
                     connect_timeout: spec.connect_timeout,
                 },
             )
             .await?;
-            read_track(
+            let tracks = usize::from(flow.media.has_audio()) + usize::from(flow.media.has_video());
+            read_tracks(
                 &sim,
                 &pair.receiver,
+                tracks,
+                (flow_audio_ssrc(i), flow_ssrcs(i).0),
                 &received[i],
                 spec.duration + spec.connect_timeout,
             );
             live.push(LiveFlow {
                 video: pair.video,
+                audio: pair.audio,
                 target: pair.target,
                 recorder: Recorder::new(spec.interval),
                 activity: flow.activity(spec.duration),
                 next_frame: None,
+                next_audio: None,
+                audio_frames_sent: 0,
                 _peers: (pair.sender, pair.receiver),
             });
         }
@@ -288,7 +338,9 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
         sim.set_capacity(hosts.r1, hosts.r2, spec.forward.capacity.clone())?;
         sim.set_capacity(hosts.r2, hosts.r1, spec.backward.capacity.clone())?;
         for f in &mut live {
-            f.next_frame = Some(media_start + f.activity.start);
+            let first = media_start + f.activity.start;
+            f.next_frame = f.video.is_some().then_some(first);
+            f.next_audio = f.audio.is_some().then_some(first);
         }
         let end = media_start + spec.duration;
         let interval = Recorder::new(spec.interval).interval();
@@ -297,7 +349,8 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
             let next_sample = media_start + interval.saturating_mul(samples);
             let now = live
                 .iter()
-                .filter_map(|f| f.next_frame)
+                .flat_map(|f| [f.next_frame, f.next_audio])
+                .flatten()
                 .fold(next_sample, SimTime::min);
             if now >= end {
                 break;
@@ -314,26 +367,47 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
                 }
             }
             for f in &mut live {
-                if f.next_frame != Some(now) {
-                    continue;
+                let active = f
+                    .activity
+                    .is_active(now.saturating_duration_since(media_start));
+                let stop = media_start + f.activity.stop;
+                if let (Some(audio), true) = (&mut f.audio, f.next_audio == Some(now)) {
+                    if active {
+                        let sent = audio.send_due(now, |t| sim.instant_at(t)).await?;
+                        f.audio_frames_sent += sent.len() as u64;
+                    } else {
+                        audio.skip_due(now);
+                    }
+                    f.next_audio = audio.poll_timeout().filter(|&t| t > now && t < stop);
                 }
-                let offset = now.saturating_duration_since(media_start);
-                if f.activity.is_active(offset) {
-                    let rate = f.target.target().unwrap_or(GCC_START);
-                    f.video.send_frame(now, sim.instant_at(now), rate).await?;
+                if let (Some(video), true) = (&mut f.video, f.next_frame == Some(now)) {
+                    if active {
+                        let target = f.target.target().unwrap_or(GCC_START);
+                        // Audio is served first (see `Media`): video gets what it leaves.
+                        let audio = f
+                            .audio
+                            .as_ref()
+                            .map_or(Bitrate::ZERO, |a| a.model().bitrate());
+                        video
+                            .send_frame(now, sim.instant_at(now), target - audio)
+                            .await?;
+                    }
+                    let next = now + video.model().frame_interval();
+                    f.next_frame = (next < stop).then_some(next);
                 }
-                let next = now + f.video.model().frame_interval();
-                f.next_frame = (next < media_start + f.activity.stop).then_some(next);
             }
         }
-        let recorders: Vec<Recorder> = live.into_iter().map(|f| f.recorder).collect();
-        Ok::<_, CallError>((recorders, media_start))
+        let finished: Vec<(Recorder, u64)> = live
+            .into_iter()
+            .map(|f| (f.recorder, f.audio_frames_sent))
+            .collect();
+        Ok::<_, CallError>((finished, media_start))
     })??;
 
     let forward_log = sim.link_log(hosts.r1, hosts.r2)?;
     let backward_log = sim.link_log(hosts.r2, hosts.r1)?;
     let mut flows = Vec::with_capacity(spec.flows.len());
-    for (i, (flow, recorder)) in spec.flows.iter().zip(&recorders).enumerate() {
+    for (i, (flow, (recorder, audio_frames_sent))) in spec.flows.iter().zip(&finished).enumerate() {
         let (log, link) = match flow.direction {
             Direction::LeftToRight => (&forward_log, &spec.forward),
             Direction::RightToLeft => (&backward_log, &spec.backward),
@@ -345,7 +419,11 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
             activity: flow.activity(spec.duration),
             direction: flow.direction,
             estimator: flow.estimator,
-            rtp_received: received[i].load(Ordering::Relaxed),
+            rtp_received: received[i].rtp.load(Ordering::Relaxed),
+            media: flow.media,
+            audio_frames_sent: *audio_frames_sent,
+            audio_received: received[i].audio.load(Ordering::Relaxed),
+            video_received: received[i].video.load(Ordering::Relaxed),
         });
     }
     let whole = Recorder::new(spec.interval);
@@ -373,13 +451,14 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
 mod tests {
     use super::*;
 
-    /// Flows are told apart on the wire by fixed numbers, never by the same SSRC twice.
+    /// Flows are told apart on the wire by fixed numbers, never by the same SSRC twice, whether
+    /// video, RTX or audio.
     #[test]
     fn every_flow_has_its_own_ssrcs() {
-        let all: Vec<u32> = (0..8)
+        let all: Vec<u32> = (0..64)
             .flat_map(|i| {
                 let (a, b) = flow_ssrcs(i);
-                [a, b]
+                [a, b, flow_audio_ssrc(i)]
             })
             .collect();
         let mut unique = all.clone();

@@ -1,5 +1,5 @@
-//! [`Pair`]: one flow's two PeerConnections, connected, with the video track on the sender and
-//! the receiving application reading it — the setup [`crate::run_call`] and
+//! [`Pair`]: one flow's two PeerConnections, connected, with its tracks (video, audio or both)
+//! on the sender and the receiving application reading them — the setup [`crate::run_call`] and
 //! [`crate::run_multi_call`] share, so that a flow of a multi-flow call is built exactly as a
 //! one-flow call is.
 //!
@@ -16,9 +16,12 @@ use webrtc::media_stream::track_remote::TrackRemoteEvent;
 use webrtc::peer_connection::RTCPeerConnectionState;
 use webrtc::runtime::Runtime;
 
+use crate::audio::AudioSender;
+use crate::audio_model::AudioConfig;
 use crate::encoder::EncoderConfig;
 use crate::error::CallError;
 use crate::estimator::{Endpoint, Estimator, Nack};
+use crate::flow::Media;
 use crate::target::TargetSource;
 use crate::video::VideoSender;
 
@@ -30,8 +33,10 @@ pub(crate) struct Pair {
     pub receiver: Arc<SimPeer>,
     /// Where the sender's chain publishes its target.
     pub target: Arc<dyn TargetSource>,
-    /// The sender's video track and encoder model.
-    pub video: VideoSender,
+    /// The sender's video track and encoder model, if it sends video.
+    pub video: Option<VideoSender>,
+    /// The sender's audio track and audio model, if it sends audio.
+    pub audio: Option<AudioSender>,
 }
 
 /// What a [`Pair`] is made of.
@@ -46,13 +51,20 @@ pub(crate) struct PairSpec {
     pub nack: Nack,
     /// The encoder model, seed included.
     pub encoder: EncoderConfig,
-    /// Media and RTX SSRCs.
+    /// Which tracks the sender has.
+    pub media: Media,
+    /// Video media and RTX SSRCs.
     pub ssrcs: (u32, u32),
+    /// The audio model, seed included (unused without audio).
+    pub audio: AudioConfig,
+    /// The audio SSRC (unused without audio).
+    pub audio_ssrc: u32,
     /// How long ICE and DTLS may take.
     pub connect_timeout: SimDuration,
 }
 
-/// Builds both peers, adds the video track, connects them and waits for `Connected`.
+/// Builds both peers, adds the tracks (audio before video), connects them and waits for
+/// `Connected`.
 pub(crate) async fn connect_pair(sim: &Sim, spec: PairSpec) -> Result<Pair, CallError> {
     let sending = Endpoint::new(spec.estimator, spec.nack)?;
     let receiving = Endpoint::new(spec.estimator, spec.nack)?;
@@ -70,18 +82,34 @@ pub(crate) async fn connect_pair(sim: &Sim, spec: PairSpec) -> Result<Pair, Call
             .build()
             .await?,
     );
-    let video = VideoSender::with_ssrcs(
-        sim.now(),
-        spec.encoder,
-        spec.nack == Nack::WithRtx,
-        spec.ssrcs.0,
-        spec.ssrcs.1,
-    )?;
-    sender
-        .pc()
-        .add_track(video.track())
-        .await
-        .map_err(|e| CallError::webrtc("adding the video track", e))?;
+    let audio = if spec.media.has_audio() {
+        let audio = AudioSender::with_ssrc(sim.now(), spec.audio, spec.audio_ssrc)?;
+        sender
+            .pc()
+            .add_track(audio.track())
+            .await
+            .map_err(|e| CallError::webrtc("adding the audio track", e))?;
+        Some(audio)
+    } else {
+        None
+    };
+    let video = if spec.media.has_video() {
+        let video = VideoSender::with_ssrcs(
+            sim.now(),
+            spec.encoder,
+            spec.nack == Nack::WithRtx,
+            spec.ssrcs.0,
+            spec.ssrcs.1,
+        )?;
+        sender
+            .pc()
+            .add_track(video.track())
+            .await
+            .map_err(|e| CallError::webrtc("adding the video track", e))?;
+        Some(video)
+    } else {
+        None
+    };
     connect(&sender, &receiver, spec.connect_timeout).await?;
     sender
         .wait_for_state(RTCPeerConnectionState::Connected, spec.connect_timeout)
@@ -91,25 +119,51 @@ pub(crate) async fn connect_pair(sim: &Sim, spec: PairSpec) -> Result<Pair, Call
         receiver,
         target,
         video,
+        audio,
     })
 }
 
-/// The receiving application reads its track, as a real one would, counting RTP packets into
-/// `count`; it waits up to `wait` for the track to appear.
-pub(crate) fn read_track(
+/// What a receiving application read, updated as packets arrive.
+#[derive(Debug, Default)]
+pub(crate) struct Received {
+    /// Every RTP packet on every track, padding-only ones included.
+    pub rtp: AtomicU64,
+    /// Packets with a payload on the audio SSRC.
+    pub audio: AtomicU64,
+    /// Packets with a payload on the video SSRC.
+    pub video: AtomicU64,
+}
+
+/// The receiving application reads its `tracks` tracks, as a real one would, counting RTP
+/// packets into `count` (per SSRC `ssrcs` = (audio, video) for those that carry a payload:
+/// padding-only packets, the pacer's probes, may arrive on either); it waits up to `wait` for
+/// each track to appear.
+pub(crate) fn read_tracks(
     sim: &Sim,
     receiver: &Arc<SimPeer>,
-    count: &Arc<AtomicU64>,
+    tracks: usize,
+    ssrcs: (u32, u32),
+    count: &Arc<Received>,
     wait: SimDuration,
 ) {
-    let (peer, count) = (Arc::clone(receiver), Arc::clone(count));
-    drop(sim.spawn(Box::pin(async move {
-        if let Ok(track) = peer.next_track(wait).await {
-            while let Some(event) = track.poll().await {
-                if let TrackRemoteEvent::OnRtpPacket(_) = event {
-                    count.fetch_add(1, Ordering::Relaxed);
+    for _ in 0..tracks {
+        let (peer, count) = (Arc::clone(receiver), Arc::clone(count));
+        drop(sim.spawn(Box::pin(async move {
+            if let Ok(track) = peer.next_track(wait).await {
+                while let Some(event) = track.poll().await {
+                    if let TrackRemoteEvent::OnRtpPacket(p) = event {
+                        count.rtp.fetch_add(1, Ordering::Relaxed);
+                        if p.payload.is_empty() {
+                            continue;
+                        }
+                        if p.header.ssrc == ssrcs.0 {
+                            count.audio.fetch_add(1, Ordering::Relaxed);
+                        } else if p.header.ssrc == ssrcs.1 {
+                            count.video.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
                 }
             }
-        }
-    })));
+        })));
+    }
 }

@@ -28,8 +28,14 @@
 //! check for news without locking. Everything inside is fixed-size: nothing allocates after
 //! construction.
 //!
-//! The attribution table is direct-mapped ([`ProbeMailbox::TABLE_SLOTS`] slots, indexed by SSRC
-//! and sequence number): a newer entry overwrites an older one in its slot. A cluster has tens of
+//! The attribution table has a lane per SSRC ([`ProbeMailbox::TABLE_LANES`] lanes, taken by the
+//! SSRCs in the order they first carry a probe packet; when all are taken, the lane whose SSRC
+//! recorded least recently is handed over), each direct-mapped by sequence number
+//! ([`ProbeMailbox::TABLE_SLOTS`] slots): a newer entry overwrites an older one in its slot. One
+//! stream's packets collide only 1 024 sequence numbers apart, whatever number the stream
+//! started at. A single table indexed by SSRC and sequence number let two streams (audio beside
+//! video) collide wherever their random starting numbers lined up, so a probe result, and
+//! everything after it, depended on that draw rather than on the seed. A cluster has tens of
 //! packets and its feedback comes back within a second, long before its slots are reused; an
 //! entry overwritten early only leaves that packet out of the probe result (the result
 //! estimator wants 80 % of a cluster). The release instant in the key means a stale entry never
@@ -60,7 +66,10 @@ struct State {
     cluster_head: usize,
     cluster_len: usize,
     clusters_dropped: u64,
+    /// `TABLE_LANES × TABLE_SLOTS` entries, lane after lane.
     table: Box<[Option<Entry>]>,
+    /// Each lane's SSRC and the last release it recorded.
+    lanes: [Option<(u32, Instant)>; ProbeMailbox::TABLE_LANES],
     flight: Flight,
     pushback: Option<Bitrate>,
 }
@@ -128,13 +137,25 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn slot(ssrc: u32, sequence: u16) -> usize {
-    (ssrc.rotate_left(7) ^ u32::from(sequence)) as usize % ProbeMailbox::TABLE_SLOTS
+/// The slot of `sequence` in lane `lane`.
+fn slot(lane: usize, sequence: u16) -> usize {
+    lane * ProbeMailbox::TABLE_SLOTS + usize::from(sequence) % ProbeMailbox::TABLE_SLOTS
+}
+
+/// The lane of `ssrc`, if it has one.
+fn lane_of(state: &State, ssrc: u32) -> Option<usize> {
+    state
+        .lanes
+        .iter()
+        .position(|l| l.is_some_and(|(s, _)| s == ssrc))
 }
 
 impl ProbeMailbox {
     /// Attribution entries kept.
     pub const TABLE_SLOTS: usize = 1024;
+
+    /// SSRCs whose entries are kept apart (media, RTX and audio of one sender, and a spare).
+    pub const TABLE_LANES: usize = 4;
 
     /// Release batches kept for the in-flight count.
     pub const FLIGHT_SLOTS: usize = 4_096;
@@ -152,7 +173,8 @@ impl ProbeMailbox {
                 cluster_head: 0,
                 cluster_len: 0,
                 clusters_dropped: 0,
-                table: vec![None; Self::TABLE_SLOTS].into_boxed_slice(),
+                table: vec![None; Self::TABLE_LANES * Self::TABLE_SLOTS].into_boxed_slice(),
+                lanes: [None; Self::TABLE_LANES],
                 flight: Flight {
                     batches: vec![(Instant::now(), 0); Self::FLIGHT_SLOTS].into_boxed_slice(),
                     head: 0,
@@ -230,7 +252,16 @@ impl ProbeMailbox {
 
     /// Pacer: the packet `(ssrc, sequence)` released at `departure` belongs to `probe`'s cluster.
     pub fn record(&self, ssrc: u32, sequence: u16, departure: Instant, probe: ProbeInfo) {
-        lock(&self.state).table[slot(ssrc, sequence)] = Some(Entry {
+        let mut state = lock(&self.state);
+        let lane = lane_of(&state, ssrc).unwrap_or_else(|| {
+            // A new SSRC: a free lane, else the one that recorded least recently.
+            (0..Self::TABLE_LANES)
+                .min_by_key(|&l| state.lanes[l].map(|(_, last)| last))
+                .unwrap_or(0)
+        });
+        state.lanes[lane] = Some((ssrc, departure));
+        let at = slot(lane, sequence);
+        state.table[at] = Some(Entry {
             ssrc,
             sequence,
             departure,
@@ -246,7 +277,8 @@ impl ProbeMailbox {
     ) -> R {
         let state = lock(&self.state);
         let lookup = |ssrc: u32, sequence: u16, departure: Instant| {
-            state.table[slot(ssrc, sequence)]
+            let lane = lane_of(&state, ssrc)?;
+            state.table[slot(lane, sequence)]
                 .filter(|e| e.ssrc == ssrc && e.sequence == sequence && e.departure == departure)
                 .map(|e| e.probe)
         };
@@ -360,6 +392,43 @@ mod tests {
             None,
             "a later packet that wrapped onto the same number is not the probe"
         );
+    }
+
+    /// Two streams keep their attributions apart whatever their sequence numbers, so what a probe
+    /// measures does not depend on where their random sequence numbers started.
+    #[test]
+    fn packets_of_two_streams_with_one_sequence_number_both_stay_attributed() {
+        let mailbox = ProbeMailbox::new();
+        let t = Instant::now();
+        mailbox.record(7, 100, t, info(1));
+        mailbox.record(9, 100, t, info(2));
+        assert_eq!(mailbox.probe_of(7, 100, t), Some(info(1)));
+        assert_eq!(mailbox.probe_of(9, 100, t), Some(info(2)));
+        // One stream's numbers collide only a table apart.
+        mailbox.record(7, 100 + ProbeMailbox::TABLE_SLOTS as u16, t, info(3));
+        assert_eq!(mailbox.probe_of(7, 100, t), None);
+        assert_eq!(mailbox.probe_of(9, 100, t), Some(info(2)));
+    }
+
+    /// More SSRCs than lanes: the one that recorded least recently gives its lane up.
+    #[test]
+    fn a_new_ssrc_takes_the_least_recent_lane_when_all_are_taken() {
+        let mailbox = ProbeMailbox::new();
+        let t = Instant::now();
+        let ms = Duration::from_millis;
+        for (i, ssrc) in (1..=ProbeMailbox::TABLE_LANES as u32).enumerate() {
+            mailbox.record(ssrc, 5, t + ms(i as u64), info(ssrc));
+        }
+        mailbox.record(1, 6, t + ms(10), info(1));
+        mailbox.record(50, 5, t + ms(11), info(50));
+        assert_eq!(mailbox.probe_of(50, 5, t + ms(11)), Some(info(50)));
+        assert_eq!(
+            mailbox.probe_of(2, 5, t + ms(1)),
+            None,
+            "stream 2's lane was handed over"
+        );
+        assert_eq!(mailbox.probe_of(1, 5, t), Some(info(1)));
+        assert_eq!(mailbox.probe_of(3, 5, t + ms(2)), Some(info(3)));
     }
 
     /// Feedback resolves everything released up to the newest departure it reports; the rest
