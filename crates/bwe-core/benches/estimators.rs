@@ -14,33 +14,12 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bwe_core::receive_side::{PacketArrival, ReceiveSideConfig, ReceiveSideEstimator};
-use bwe_core::send_side::{SendSideConfig, SendSideEstimator};
-use bwe_core::{DataSize, Timestamp};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rtc::interceptor::{BandwidthEstimator, Gcc};
 
 mod common;
-use common::{BATCH, Packet, feedback_time, reports, results, traffic};
-
-fn ours_receive(packets: &[Packet]) -> ReceiveSideEstimator {
-    let mut est = ReceiveSideEstimator::new(ReceiveSideConfig::default());
-    for p in packets {
-        if let Some(arrival) = p.arrival {
-            est.on_packet(
-                arrival,
-                PacketArrival {
-                    send_time: p.abs_send_time,
-                    size: DataSize::from_bytes(1200),
-                    ssrc: 7,
-                },
-            );
-        }
-    }
-    est
-}
+use common::{gcc_receive, gcc_send, ours_receive, ours_send, reports, results, traffic};
 
 fn receive_path(c: &mut Criterion) {
     let packets = traffic();
@@ -53,14 +32,7 @@ fn receive_path(c: &mut Criterion) {
         b.iter(|| black_box(ours_receive(black_box(&packets))))
     });
     group.bench_function(BenchmarkId::new("rtc_gcc", "one report per call"), |b| {
-        b.iter(|| {
-            let mut gcc = Gcc::default();
-            for r in reps.iter().filter(|r| r.arrived) {
-                let now = epoch + r.arrival.unwrap_or_default();
-                gcc.on_reports(now, std::slice::from_ref(r));
-            }
-            black_box(gcc.target_bitrate())
-        })
+        b.iter(|| black_box(gcc_receive(&reps, epoch)))
     });
     group.finish();
 }
@@ -73,25 +45,10 @@ fn send_path(c: &mut Criterion) {
     let mut group = c.benchmark_group("send_path_per_feedback_entry");
     group.throughput(Throughput::Elements(packets.len() as u64));
     group.bench_function(BenchmarkId::new("bwe_core", "SendSideEstimator"), |b| {
-        b.iter(|| {
-            let mut est = SendSideEstimator::new(SendSideConfig::default());
-            est.on_network_available(Timestamp::ZERO);
-            for batch in ours.chunks(BATCH) {
-                let now = feedback_time(batch);
-                est.on_feedback(now, black_box(batch));
-            }
-            black_box(est.target())
-        })
+        b.iter(|| black_box(ours_send(&ours)))
     });
     group.bench_function(BenchmarkId::new("rtc_gcc", "Gcc::on_reports"), |b| {
-        b.iter(|| {
-            let mut gcc = Gcc::default();
-            for (batch, mine) in reps.chunks(BATCH).zip(ours.chunks(BATCH)) {
-                let now = epoch + Duration::from_micros(feedback_time(mine).as_micros() as u64);
-                gcc.on_reports(now, black_box(batch));
-            }
-            black_box(gcc.target_bitrate())
-        })
+        b.iter(|| black_box(gcc_send(&reps, &ours, epoch)))
     });
     group.finish();
 }

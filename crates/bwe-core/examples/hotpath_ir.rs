@@ -13,62 +13,31 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use bwe_core::receive_side::{PacketArrival, ReceiveSideConfig, ReceiveSideEstimator};
-use bwe_core::send_side::{SendSideConfig, SendSideEstimator};
-use rtc::interceptor::{BandwidthEstimator, Gcc};
+use bwe_core::PacketResult;
+use rtc::interceptor::PacketReport;
 
 #[path = "../benches/common/mod.rs"]
 mod common;
-use bwe_core::{DataSize, PacketResult, Timestamp};
-use common::{BATCH, Packet, feedback_time, reports, results, traffic};
-use rtc::interceptor::PacketReport;
+use common::{Packet, reports, results, traffic};
 
 #[inline(never)]
 fn run_ours_receive(packets: &[Packet]) {
-    let mut est = ReceiveSideEstimator::new(ReceiveSideConfig::default());
-    for p in packets {
-        if let Some(arrival) = p.arrival {
-            est.on_packet(
-                arrival,
-                PacketArrival {
-                    send_time: p.abs_send_time,
-                    size: DataSize::from_bytes(1200),
-                    ssrc: 7,
-                },
-            );
-        }
-    }
-    black_box(est.estimate());
+    black_box(common::ours_receive(packets));
 }
 
 #[inline(never)]
 fn run_gcc_receive(reps: &[PacketReport], epoch: Instant) {
-    let mut gcc = Gcc::default();
-    for r in reps.iter().filter(|r| r.arrived) {
-        let now = epoch + r.arrival.unwrap_or_default();
-        gcc.on_reports(now, std::slice::from_ref(r));
-    }
-    black_box(gcc.target_bitrate());
+    black_box(common::gcc_receive(reps, epoch));
 }
 
 #[inline(never)]
 fn run_ours_send(ours: &[PacketResult]) {
-    let mut est = SendSideEstimator::new(SendSideConfig::default());
-    est.on_network_available(Timestamp::ZERO);
-    for batch in ours.chunks(BATCH) {
-        est.on_feedback(feedback_time(batch), black_box(batch));
-    }
-    black_box(est.target());
+    black_box(common::ours_send(ours));
 }
 
 #[inline(never)]
 fn run_gcc_send(reps: &[PacketReport], ours: &[PacketResult], epoch: Instant) {
-    let mut gcc = Gcc::default();
-    for (batch, mine) in reps.chunks(BATCH).zip(ours.chunks(BATCH)) {
-        let now = epoch + Duration::from_micros(feedback_time(mine).as_micros() as u64);
-        gcc.on_reports(now, black_box(batch));
-    }
-    black_box(gcc.target_bitrate());
+    black_box(common::gcc_send(reps, ours, epoch));
 }
 
 fn main() {

@@ -181,13 +181,7 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
             }
             sim.sleep_until(now).await;
             if now == next_sample {
-                recorder.record(Sample {
-                    target: target.target(),
-                    remb: target.remb(),
-                    pacer_queue: target.pacer_queue_delay().map(|d| {
-                        SimDuration::from_micros(u64::try_from(d.as_micros()).unwrap_or(0))
-                    }),
-                });
+                recorder.record(Sample::of(target.as_ref()));
             }
             if now == next_frame {
                 let rate = target.target().unwrap_or(GCC_START);

@@ -249,10 +249,6 @@ struct LiveFlow {
     _peers: (SimPeer, Arc<SimPeer>),
 }
 
-fn to_sim(d: bwe_core::TimeDelta) -> SimDuration {
-    SimDuration::from_micros(u64::try_from(d.as_micros()).unwrap_or(0))
-}
-
 fn view(link: &LinkConfig) -> LinkView<'_> {
     LinkView {
         capacity: &link.capacity,
@@ -359,11 +355,7 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
             if now == next_sample {
                 samples += 1;
                 for f in &mut live {
-                    f.recorder.record(Sample {
-                        target: f.target.target(),
-                        remb: f.target.remb(),
-                        pacer_queue: f.target.pacer_queue_delay().map(to_sim),
-                    });
+                    f.recorder.record(Sample::of(f.target.as_ref()));
                 }
             }
             for f in &mut live {

@@ -21,6 +21,8 @@ use std::fmt::Write as _;
 use bwe_core::Bitrate;
 use vnet_sim::{Fate, PacketRecord, RateSchedule, SimDuration, SimTime};
 
+use crate::target::TargetSource;
+
 /// One interval of a call.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TraceRow {
@@ -84,6 +86,19 @@ pub struct Sample {
     pub remb: Option<Bitrate>,
     /// Its pacer's queue delay.
     pub pacer_queue: Option<SimDuration>,
+}
+
+impl Sample {
+    /// What `source` knows now.
+    pub fn of(source: &dyn TargetSource) -> Self {
+        Self {
+            target: source.target(),
+            remb: source.remb(),
+            pacer_queue: source
+                .pacer_queue_delay()
+                .map(|d| SimDuration::from_micros(u64::try_from(d.as_micros()).unwrap_or(0))),
+        }
+    }
 }
 
 /// How a packet's queuing delay is read from the link log.

@@ -1,15 +1,20 @@
 //! The traffic the `estimators` bench and the `hotpath_ir` example both run, in one place so
 //! the two cannot drift: a 2 Mbit/s stream of 1200-byte packets whose path alternates every 5 s
 //! between free and congested, one packet in 50 lost, as our receive side, our send side and
-//! `rtc::interceptor::Gcc` each take it.
+//! `rtc::interceptor::Gcc` each take it, and the four runs that are timed: each estimator over
+//! the whole stream.
 
 #![allow(dead_code)]
 
 use std::time::{Duration, Instant};
 
+use std::hint::black_box;
+
+use bwe_core::receive_side::{PacketArrival, ReceiveSideConfig, ReceiveSideEstimator};
 use bwe_core::rtp_ext::AbsSendTime;
-use bwe_core::{DataSize, PacketResult, SentPacket, TimeDelta, Timestamp};
-use rtc::interceptor::PacketReport;
+use bwe_core::send_side::{SendSideConfig, SendSideEstimator};
+use bwe_core::{Bitrate, DataSize, PacketResult, SentPacket, TimeDelta, Timestamp};
+use rtc::interceptor::{BandwidthEstimator, Gcc, PacketReport};
 use rtc::rtcp::transport_feedbacks::cc_feedback_report::Ecn;
 
 pub const PACKETS: usize = 20_000;
@@ -83,4 +88,52 @@ pub fn results(packets: &[Packet]) -> Vec<PacketResult> {
 
 pub fn feedback_time(batch: &[PacketResult]) -> Timestamp {
     batch.last().map_or(Timestamp::ZERO, |r| r.sent.send_time) + TimeDelta::from_millis(60)
+}
+
+/// Our receive side over every packet that arrived; returns its estimate.
+pub fn ours_receive(packets: &[Packet]) -> Option<Bitrate> {
+    let mut est = ReceiveSideEstimator::new(ReceiveSideConfig::default());
+    for p in packets {
+        if let Some(arrival) = p.arrival {
+            est.on_packet(
+                arrival,
+                PacketArrival {
+                    send_time: p.abs_send_time,
+                    size: DataSize::from_bytes(1200),
+                    ssrc: 7,
+                },
+            );
+        }
+    }
+    est.estimate()
+}
+
+/// `rtc::Gcc` over the same packets, one report per call (its only per-packet entry point).
+pub fn gcc_receive(reps: &[PacketReport], epoch: Instant) -> f64 {
+    let mut gcc = Gcc::default();
+    for r in reps.iter().filter(|r| r.arrived) {
+        let now = epoch + r.arrival.unwrap_or_default();
+        gcc.on_reports(now, std::slice::from_ref(r));
+    }
+    gcc.target_bitrate()
+}
+
+/// Our send side over the stream's feedback, [`BATCH`] entries at a time.
+pub fn ours_send(ours: &[PacketResult]) -> Bitrate {
+    let mut est = SendSideEstimator::new(SendSideConfig::default());
+    est.on_network_available(Timestamp::ZERO);
+    for batch in ours.chunks(BATCH) {
+        est.on_feedback(feedback_time(batch), black_box(batch));
+    }
+    est.target()
+}
+
+/// `rtc::Gcc` over the same feedback batches.
+pub fn gcc_send(reps: &[PacketReport], ours: &[PacketResult], epoch: Instant) -> f64 {
+    let mut gcc = Gcc::default();
+    for (batch, mine) in reps.chunks(BATCH).zip(ours.chunks(BATCH)) {
+        let now = epoch + Duration::from_micros(feedback_time(mine).as_micros() as u64);
+        gcc.on_reports(now, black_box(batch));
+    }
+    gcc.target_bitrate()
 }
