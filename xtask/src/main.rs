@@ -255,9 +255,13 @@ fn compare(name: &str, seed: Option<u64>) -> ExitCode {
 
 fn all() -> ExitCode {
     let mut scenarios = Vec::new();
+    let mut paths = Vec::new();
     for path in scenario_files() {
         match spec::load(&path, &root()) {
-            Ok(s) => scenarios.push(s),
+            Ok(s) => {
+                scenarios.push(s);
+                paths.push(path);
+            }
             Err(e) => {
                 eprintln!("{e}");
                 return ExitCode::from(2);
@@ -276,7 +280,7 @@ fn all() -> ExitCode {
         let _ = std::fs::create_dir_all(dir);
     }
     let bar = progress::Progress::over(&scenarios, true);
-    for (scenario, path) in scenarios.iter().zip(scenario_files()) {
+    for (scenario, path) in scenarios.iter().zip(&paths) {
         bar.start(scenario);
         let _ = std::fs::remove_file(&row_file);
         // Each scenario in a process of its own (see `child`); its report goes to the row file.
@@ -402,23 +406,20 @@ fn run(
                 });
                 failed |= !o.passed();
                 if let Some(path) = row_file {
-                    append_row(
-                        path,
-                        &format!("{:<24} {}", scenario.name, o.table_row()),
-                        &o,
-                    );
+                    let row = format!("{:<24} {}", scenario.name, o.table_row());
+                    append_row(path, o.passed(), o.virtual_s, &row);
                 }
             }
             Err(e) => {
                 bar.note(&format!("{}: {e}", scenario.name));
                 failed = true;
                 if let Some(path) = row_file {
-                    let line = format!("false\t0\t{:<24} error: {e}\n", scenario.name);
-                    let _ = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(path)
-                        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+                    append_row(
+                        path,
+                        false,
+                        0.0,
+                        &format!("{:<24} error: {e}", scenario.name),
+                    );
                 }
             }
         }
@@ -446,8 +447,8 @@ fn estimator_arg(estimator: Option<&str>) -> Result<Option<EstimatorName>, ExitC
 }
 
 /// One summary line for `scenario all`: passed, virtual seconds, the table row.
-fn append_row(path: &Path, row: &str, outcome: &output::Outcome) {
-    let line = format!("{}\t{}\t{row}\n", outcome.passed(), outcome.virtual_s);
+fn append_row(path: &Path, passed: bool, virtual_s: f64, row: &str) {
+    let line = format!("{passed}\t{virtual_s}\t{row}\n");
     let _ = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
