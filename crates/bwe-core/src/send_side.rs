@@ -295,12 +295,8 @@ impl SendSideEstimator {
         if usage == BandwidthUsage::Overusing {
             self.probe.on_congestion(now);
         }
-        self.probe.set_queue_growing(
-            self.delay
-                .stats()
-                .modified_offset_ms
-                .is_some_and(|t| t > 0.0),
-        );
+        self.probe
+            .set_queue_growing(self.delay.modified_offset_ms().is_some_and(|t| t > 0.0));
         let probe = self.probe_results.fetch_and_reset_last_estimate();
         match (usage, probe) {
             // A probe result is only taken while the delay signal does not object (libwebrtc

@@ -179,6 +179,11 @@ impl DelayDetector {
         self.detector.usage()
     }
 
+    /// The latest modified trend (or offset), in ms; positive while the queue grows.
+    pub fn modified_offset_ms(&self) -> Option<f64> {
+        self.last_output.map(|o| o.modified_offset_ms)
+    }
+
     /// A snapshot of the path's state.
     pub fn stats(&self) -> DelayStats {
         DelayStats {
