@@ -188,17 +188,7 @@ fn burst(chain: &mut impl Interceptor, t0: Instant, seq0: u16) -> Vec<(Instant, 
     for i in 0..50u16 {
         chain.handle_write(media(t0, seq0 + i)).expect("write");
     }
-    let mut out = Vec::new();
-    for ms in 0..2_000u64 {
-        let now = t0 + Duration::from_millis(ms);
-        drive(chain, now);
-        out.extend(
-            parse(&drain_wire(chain))
-                .into_iter()
-                .map(|(at, _, _, bytes)| (at, bytes)),
-        );
-    }
-    out
+    window_run(chain, t0, 2_000)
 }
 
 /// Media leaves at 2.5 × the target: fast enough to drain an encoder burst, slow enough to be
@@ -646,7 +636,8 @@ fn repeated_nacks_under_sustained_loss_keep_the_wire_near_the_target() {
     assert!(missed.is_empty(), "never retransmitted: {missed:?}");
 }
 
-/// Writes `n` media packets at `t0` and returns how many leave each millisecond over `ms`.
+/// Drives the chain every millisecond for `ms` from `from` and returns what leaves: when, and
+/// how many bytes.
 fn window_run(chain: &mut impl Interceptor, from: Instant, ms: u64) -> Vec<(Instant, usize)> {
     let mut out = Vec::new();
     for i in 0..ms {
