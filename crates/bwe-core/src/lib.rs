@@ -20,6 +20,7 @@ pub mod aimd;
 pub mod alr;
 pub mod delay;
 pub mod feedback;
+mod float;
 pub mod link_capacity;
 pub mod loss;
 pub mod probe;

@@ -19,6 +19,7 @@
 //! Δt is fractional milliseconds (libwebrtc uses whole ms), a negative Δt (time going backwards)
 //! counts as zero, and a non-finite `m` is ignored.
 
+use crate::float::{at_least, at_most};
 use crate::units::{TimeDelta, Timestamp};
 
 /// The longest time step a single threshold update may integrate (`kMaxTimeDeltaMs` in
@@ -94,7 +95,7 @@ impl AdaptiveThreshold {
             .as_millis_f64();
         let next = self.threshold_ms + dt_ms * k * (magnitude - self.threshold_ms);
         // `max` then `min` rather than `f64::clamp`, which panics on a misordered range.
-        let next = next.max(self.config.min_ms).min(self.config.max_ms);
+        let next = at_most(at_least(next, self.config.min_ms), self.config.max_ms);
         if next.is_finite() {
             self.threshold_ms = next;
         }
