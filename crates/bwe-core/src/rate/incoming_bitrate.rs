@@ -47,21 +47,28 @@ struct Bucket {
 ///
 /// Only milliseconds that saw a packet are stored, oldest first, in a ring of `window_ms`
 /// entries (the window cannot hold more distinct milliseconds than that). A packet adds to the
-/// newest entry or appends one, and entries that left the window are dropped from the front with
-/// the running totals: amortised O(1) per packet however sparse the traffic, with no pass over
-/// empty milliseconds.
+/// newest entry or appends one. Entries that left the window are dropped lazily, when the rate is
+/// read or when the ring is full: a packet in the same millisecond as the one before it (most
+/// packets, at video rates) costs a compare and two adds, and none pays for a walk over expired
+/// entries. Amortised O(1) per packet however sparse the traffic, with no pass over empty
+/// milliseconds.
 #[derive(Debug, Clone)]
 pub struct IncomingBitrate {
     ring: Box<[Bucket]>,
+    /// Index of the oldest entry.
     head: usize,
+    /// Index of the newest entry; meaningful while `len > 0`.
+    tail: usize,
     len: usize,
     /// Window length in milliseconds, at least 1.
     window_ms: i64,
     /// The first millisecond with data since the meter last (re-)anchored; `None` when empty.
     anchor_ms: Option<i64>,
-    /// Latest millisecond seen by `update` or `rate` (earlier instants are raised to it), with
-    /// the instant that set it.
-    latest: Option<(Timestamp, i64)>,
+    /// The latest instant seen and its millisecond: time never runs backwards here, and an
+    /// instant no later than this one needs no division to find its millisecond.
+    latest: Timestamp,
+    latest_ms: i64,
+    /// Sums over the stored entries, including any not yet dropped.
     total_bytes: u64,
     total_packets: u64,
 }
@@ -73,71 +80,78 @@ impl Default for IncomingBitrate {
 }
 
 impl IncomingBitrate {
-    /// libwebrtc's receive-side window, `kBitrateWindowMs` (bwe_defines.h).
+    /// libwebrtc's `kBitrateWindowMs`.
     pub const DEFAULT_WINDOW: TimeDelta = TimeDelta::from_millis(1000);
 
-    /// A meter over `window`, rounded to whole milliseconds and clamped to [1 ms, 60 s].
+    /// A meter over `window`, clamped to [1 ms, 60 s]. This is the meter's only allocation.
     pub fn new(window: TimeDelta) -> Self {
         let window_ms = window.as_millis().clamp(1, MAX_WINDOW_MS);
         let len = usize::try_from(window_ms).expect("window clamped to [1, 60000] ms");
         Self {
             ring: vec![Bucket::default(); len].into_boxed_slice(),
             head: 0,
+            tail: 0,
             len: 0,
             window_ms,
             anchor_ms: None,
-            latest: None,
+            latest: Timestamp::MIN,
+            latest_ms: Timestamp::MIN.as_millis(),
             total_bytes: 0,
             total_packets: 0,
         }
     }
 
-    /// The window length.
+    /// The window this meter averages over.
     pub const fn window(&self) -> TimeDelta {
         TimeDelta::from_millis(self.window_ms)
     }
 
-    /// Records a packet of `size` received at `now`.
+    /// Records `size` bytes arriving at `now`.
     #[inline]
     pub fn update(&mut self, now: Timestamp, size: DataSize) {
-        let now_ms = self.advance_to(now);
-        self.anchor_ms.get_or_insert(now_ms);
+        let now_ms = self.millisecond(now);
         let bytes = size.bytes();
         self.total_bytes = self.total_bytes.saturating_add(bytes);
         self.total_packets = self.total_packets.saturating_add(1);
-        let capacity = self.ring.len();
-        // The ring position just past the newest entry, and the newest entry's own.
-        let end = self.index(self.len);
-        let newest = end.checked_sub(1).unwrap_or(capacity - 1);
         if self.len > 0
-            && let Some(bucket) = self.ring.get_mut(newest)
-            // `advance_to` never goes backwards, so the newest entry is this millisecond or older.
-            && bucket.ms == now_ms
+            && let Some(newest) = self.ring.get_mut(self.tail)
         {
-            bucket.bytes = bucket.bytes.saturating_add(bytes);
-            bucket.packets = bucket.packets.saturating_add(1);
-            return;
+            if newest.ms == now_ms {
+                newest.bytes = newest.bytes.saturating_add(bytes);
+                newest.packets = newest.packets.saturating_add(1);
+                return;
+            }
+            if newest.ms >= self.expired_before(now_ms) {
+                self.append(now_ms, bytes);
+                return;
+            }
         }
-        // After `advance_to` every stored entry lies in (now − window, now), so there is room:
-        // `len < capacity` here, and the newest entry is overwritten only if that ever failed.
-        let slot = if self.len < capacity { end } else { newest };
-        if let Some(bucket) = self.ring.get_mut(slot) {
-            *bucket = Bucket {
+        // Empty, or every entry has left the window: re-anchor on this packet, so that a stream
+        // resuming after a silence is measured over its own duration, not diluted by the gap.
+        self.head = 0;
+        self.tail = 0;
+        self.len = 1;
+        self.anchor_ms = Some(now_ms);
+        self.total_bytes = bytes;
+        self.total_packets = 1;
+        if let Some(first) = self.ring.first_mut() {
+            *first = Bucket {
                 ms: now_ms,
                 bytes,
                 packets: 1,
             };
         }
-        self.len = (self.len + 1).min(capacity);
     }
 
-    /// The average rate over the window ending at `now`; see the module docs for when it is `None`.
+    /// The rate over the window ending at `now`; see the module documentation for when it is
+    /// `None`.
     #[inline]
     pub fn rate(&mut self, now: Timestamp) -> Option<Bitrate> {
-        let now_ms = self.advance_to(now);
+        let now_ms = self.millisecond(now);
+        self.drop_expired(now_ms);
         let anchor = self.anchor_ms?;
-        // No overflow: `now_ms` is at least `i64::MIN / 1000` (see `advance_to`).
         let oldest = anchor.max(now_ms - (self.window_ms - 1));
+        // Both end milliseconds count: data at 0 ms and 1 ms spans 2 ms.
         let active_ms = now_ms - oldest + 1;
         if self.total_packets == 0
             || active_ms <= 1
@@ -148,79 +162,90 @@ impl IncomingBitrate {
         DataSize::from_bytes(self.total_bytes).rate_over(TimeDelta::from_millis(active_ms))
     }
 
-    /// Forgets everything, as if newly constructed.
+    /// Forgets every packet.
     pub fn reset(&mut self) {
         self.head = 0;
+        self.tail = 0;
         self.len = 0;
         self.anchor_ms = None;
-        self.latest = None;
+        self.latest = Timestamp::MIN;
+        self.latest_ms = Timestamp::MIN.as_millis();
         self.total_bytes = 0;
         self.total_packets = 0;
     }
 
-    /// The ring position of the `i`-th oldest entry.
-    fn index(&self, i: usize) -> usize {
-        let j = self.head + i;
-        if j >= self.ring.len() {
-            j - self.ring.len()
+    /// The first millisecond still inside a window that ends at `now_ms`.
+    const fn expired_before(&self, now_ms: i64) -> i64 {
+        now_ms - (self.window_ms - 1)
+    }
+
+    /// Appends an entry for `now_ms`, later than the newest. When the ring is full its oldest
+    /// entry is out of the window (`window_ms` distinct earlier milliseconds reach back at least
+    /// `window_ms`), so it makes room.
+    fn append(&mut self, now_ms: i64, bytes: u64) {
+        let capacity = self.ring.len();
+        if self.len == capacity {
+            self.drop_oldest();
+        }
+        self.tail = if self.tail + 1 == capacity {
+            0
         } else {
-            j
+            self.tail + 1
+        };
+        self.len += 1;
+        if let Some(bucket) = self.ring.get_mut(self.tail) {
+            *bucket = Bucket {
+                ms: now_ms,
+                bytes,
+                packets: 1,
+            };
         }
     }
 
-    /// Moves the window so that it ends at `now` (or at the latest instant seen, if later),
-    /// dropping the entries that left it, and returns that end in milliseconds.
-    fn advance_to(&mut self, now: Timestamp) -> i64 {
-        // An instant no later than the one that set `latest` lies in the same millisecond or an
-        // earlier one: that case needs no division. (Reading the rate right after recording a
-        // packet at the same instant, as the receive side does, lands here.)
-        if let Some((instant, latest)) = self.latest
-            && now <= instant
+    fn drop_oldest(&mut self) {
+        if let Some(oldest) = self.ring.get(self.head) {
+            self.total_bytes = self.total_bytes.saturating_sub(oldest.bytes);
+            self.total_packets = self.total_packets.saturating_sub(oldest.packets);
+        }
+        self.head = if self.head + 1 == self.ring.len() {
+            0
+        } else {
+            self.head + 1
+        };
+        self.len -= 1;
+    }
+
+    /// Drops the entries that left the window ending at `now_ms`; an emptied meter forgets its
+    /// anchor.
+    fn drop_expired(&mut self, now_ms: i64) {
+        let expired_before = self.expired_before(now_ms);
+        while self.len > 0
+            && self
+                .ring
+                .get(self.head)
+                .is_some_and(|b| b.ms < expired_before)
         {
-            return latest;
+            self.drop_oldest();
         }
-        let now_ms = now.as_millis();
-        if let Some((_, latest)) = self.latest {
-            if now_ms <= latest {
-                // The window already ends at `latest`: everything older left it on that call, and
-                // only `update` at `latest` has added entries since.
-                return latest;
-            }
-        }
-        self.latest = Some((now, now_ms));
-        // A microsecond instant in milliseconds is at least `i64::MIN / 1000`, so subtracting
-        // at most a minute cannot overflow.
-        let expired_before = now_ms - (self.window_ms - 1);
-        // In locals, written back once: the compiler cannot tell that the ring does not alias
-        // these fields and would otherwise store them on every step.
-        let (mut head, mut len) = (self.head, self.len);
-        let (mut total_bytes, mut total_packets) = (self.total_bytes, self.total_packets);
-        while len > 0 {
-            let Some(bucket) = self.ring.get(head) else {
-                break;
-            };
-            if bucket.ms >= expired_before {
-                break;
-            }
-            total_bytes = total_bytes.saturating_sub(bucket.bytes);
-            total_packets = total_packets.saturating_sub(bucket.packets);
-            head += 1;
-            if head >= self.ring.len() {
-                head -= self.ring.len();
-            }
-            len -= 1;
-        }
-        (self.head, self.len) = (head, len);
-        (self.total_bytes, self.total_packets) = (total_bytes, total_packets);
         if self.len == 0 {
-            // Everything aged out: re-anchor on the next packet, so that a stream resuming after
-            // a silence is measured over its own duration rather than diluted by the gap.
             self.head = 0;
+            self.tail = 0;
             self.total_bytes = 0;
             self.total_packets = 0;
             self.anchor_ms = None;
         }
-        now_ms
+    }
+
+    /// The millisecond of `now`, never earlier than the latest one seen.
+    #[inline]
+    fn millisecond(&mut self, now: Timestamp) -> i64 {
+        if now <= self.latest {
+            return self.latest_ms;
+        }
+        // Milliseconds never decrease as instants increase.
+        self.latest = now;
+        self.latest_ms = now.as_millis();
+        self.latest_ms
     }
 }
 
@@ -335,5 +360,86 @@ mod tests {
         meter.update(ms(150), DataSize::from_bytes(100));
         meter.update(ms(151), DataSize::from_bytes(100));
         assert_eq!(meter.rate(ms(151)), Some(Bitrate::from_bps(800_000)));
+    }
+
+    /// The meter against a direct model: every packet kept, the window re-scanned on every read,
+    /// the anchor reset whenever the window is found empty. Arbitrary instants (repeated,
+    /// backwards, jumps past the window) and windows; the two must agree on every read.
+    mod against_a_direct_model {
+        use super::*;
+        use proptest::prelude::*;
+
+        struct Direct {
+            window_ms: i64,
+            packets: Vec<(i64, u64)>,
+            anchor_ms: Option<i64>,
+            latest_ms: i64,
+        }
+
+        impl Direct {
+            fn millisecond(&mut self, now: Timestamp) -> i64 {
+                self.latest_ms = self.latest_ms.max(now.as_millis());
+                self.latest_ms
+            }
+
+            fn in_window(&self, now_ms: i64) -> impl Iterator<Item = &(i64, u64)> {
+                let first = now_ms - (self.window_ms - 1);
+                self.packets.iter().filter(move |(ms, _)| *ms >= first)
+            }
+
+            fn update(&mut self, now: Timestamp, bytes: u64) {
+                let now_ms = self.millisecond(now);
+                if self.in_window(now_ms).next().is_none() {
+                    self.anchor_ms = Some(now_ms);
+                }
+                self.packets.push((now_ms, bytes));
+            }
+
+            fn rate(&mut self, now: Timestamp) -> Option<Bitrate> {
+                let now_ms = self.millisecond(now);
+                let (count, bytes) = self
+                    .in_window(now_ms)
+                    .fold((0u64, 0u64), |(n, b), (_, s)| (n + 1, b.saturating_add(*s)));
+                if count == 0 {
+                    self.anchor_ms = None;
+                    return None;
+                }
+                let oldest = self.anchor_ms?.max(now_ms - (self.window_ms - 1));
+                let active_ms = now_ms - oldest + 1;
+                if active_ms <= 1 || (count == 1 && active_ms < self.window_ms) {
+                    return None;
+                }
+                DataSize::from_bytes(bytes).rate_over(TimeDelta::from_millis(active_ms))
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn meter_matches_the_direct_model(
+                window_ms in 1i64..40,
+                ops in proptest::collection::vec((any::<bool>(), -30i64..60, 0u64..3000), 1..400),
+            ) {
+                let mut meter = IncomingBitrate::new(TimeDelta::from_millis(window_ms));
+                let mut direct = Direct {
+                    window_ms,
+                    packets: Vec::new(),
+                    anchor_ms: None,
+                    latest_ms: i64::MIN,
+                };
+                let mut at_us = 1_000_000i64;
+                for (read, step, bytes) in ops {
+                    // Steps in tenths of a millisecond: several packets share a millisecond,
+                    // some go backwards, a few jump past the window.
+                    at_us += step * 100 + if step == 59 { 100_000 } else { 0 };
+                    let now = Timestamp::from_micros(at_us);
+                    if read {
+                        prop_assert_eq!(meter.rate(now), direct.rate(now), "read at {} us", at_us);
+                    } else {
+                        meter.update(now, DataSize::from_bytes(bytes));
+                        direct.update(now, bytes);
+                    }
+                }
+            }
+        }
     }
 }
