@@ -29,6 +29,7 @@
 
 use super::arrival_group::GroupDelta;
 use super::filter_output::FilterOutput;
+use crate::float::at_least;
 use crate::usage::BandwidthUsage;
 
 /// The number of recent send deltas whose minimum sets the noise-smoothing time step
@@ -111,6 +112,8 @@ pub struct KalmanFilter {
     /// `(alpha, periods)` of the cached `noise_beta`.
     noise_beta_key: (f64, f64),
     noise_beta: f64,
+    /// (1 − β)·β², the weight of the squared gap between the old mean and the residual.
+    noise_deviation_weight: f64,
 }
 
 impl KalmanFilter {
@@ -131,6 +134,7 @@ impl KalmanFilter {
             send_delta_min: f64::INFINITY,
             noise_beta_key: (f64::NAN, f64::NAN),
             noise_beta: 1.0,
+            noise_deviation_weight: 0.0,
         }
     }
 
@@ -157,7 +161,12 @@ impl KalmanFilter {
             e[1][1] += self.config.reversal_noise_factor * q[1];
         }
 
-        // Innovation with observation vector h = [size, 1].
+        // Observation vector h = [size, 1]: E·h, hᵀ·E and hᵀ·E·h are formed before the noise
+        // update, which they do not depend on.
+        let eh = [e[0][0] * size + e[0][1], e[1][0] * size + e[1][1]];
+        let he = [size * e[0][0] + e[1][0], size * e[0][1] + e[1][1]];
+        let h_e_h = size * eh[0] + eh[1];
+
         let residual = gradient_ms - self.slope * size - self.offset;
         if current_usage == BandwidthUsage::Normal {
             let limit = self.config.outlier_sigmas * self.var_noise.sqrt();
@@ -168,24 +177,22 @@ impl KalmanFilter {
             };
             self.update_noise(clamped, min_send_delta_ms);
         }
-        let eh = [e[0][0] * size + e[0][1], e[1][0] * size + e[1][1]];
-        let innovation_var = self.var_noise + size * eh[0] + eh[1];
+        // Gain K = E·h / (hᵀ·E·h + σ²). The state moves by K·r, formed as (E·h·r) / (…) so that
+        // the products with the residual are ready when the division is: the chain from one
+        // group's offset to the next runs through the noise update and this division, and every
+        // step taken off it shortens the filter per group.
+        let innovation_var = self.var_noise + h_e_h;
         let gain = [eh[0] / innovation_var, eh[1] / innovation_var];
+        let step = [eh[0] * residual / innovation_var, eh[1] * residual / innovation_var];
 
-        // Correct: E ← (I − K hᵀ) E.
-        let h = [size, 1.0];
-        let mut next = [[0.0; 2]; 2];
-        for (r, row) in next.iter_mut().enumerate() {
-            for (c, cell) in row.iter_mut().enumerate() {
-                let identity = |i: usize, j: usize| if i == j { 1.0 } else { 0.0 };
-                *cell = (identity(r, 0) - gain[r] * h[0]) * e[0][c]
-                    + (identity(r, 1) - gain[r] * h[1]) * e[1][c];
-            }
-        }
-        self.covariance = next;
-        self.slope += gain[0] * residual;
+        // Correct: E ← (I − K·hᵀ)·E = E − K·(hᵀ·E).
+        self.covariance = [
+            [e[0][0] - gain[0] * he[0], e[0][1] - gain[0] * he[1]],
+            [e[1][0] - gain[1] * he[0], e[1][1] - gain[1] * he[1]],
+        ];
+        self.slope += step[0];
         self.prev_offset = self.offset;
-        self.offset += gain[1] * residual;
+        self.offset += step[1];
 
         if !self.is_finite() {
             self.reset();
@@ -266,12 +273,17 @@ impl KalmanFilter {
         if self.noise_beta_key != (alpha, periods) {
             self.noise_beta_key = (alpha, periods);
             self.noise_beta = (1.0 - alpha).powf(periods);
+            self.noise_deviation_weight = (1.0 - self.noise_beta) * self.noise_beta * self.noise_beta;
         }
         let beta = self.noise_beta;
+        // The deviation from the new mean, μ′ − r, equals β·(μ − r): taken from the old mean it
+        // does not wait for the new one, and (1 − β)·dev² becomes a cached weight times (μ − r)².
+        let gap = self.avg_noise - residual;
         self.avg_noise = beta * self.avg_noise + (1.0 - beta) * residual;
-        let dev = self.avg_noise - residual;
-        self.var_noise =
-            (beta * self.var_noise + (1.0 - beta) * dev * dev).max(self.config.min_var_noise);
+        self.var_noise = at_least(
+            beta * self.var_noise + self.noise_deviation_weight * gap * gap,
+            self.config.min_var_noise,
+        );
     }
 
     fn is_finite(&self) -> bool {
