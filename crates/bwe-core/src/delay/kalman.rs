@@ -29,7 +29,6 @@
 
 use super::arrival_group::GroupDelta;
 use super::filter_output::FilterOutput;
-use crate::float::at_least;
 use crate::usage::BandwidthUsage;
 
 /// The number of recent send deltas whose minimum sets the noise-smoothing time step
@@ -168,22 +167,32 @@ impl KalmanFilter {
         let h_e_h = size * eh[0] + eh[1];
 
         let residual = gradient_ms - self.slope * size - self.offset;
-        if current_usage == BandwidthUsage::Normal {
+        // Gain K = E·h / (hᵀ·E·h + σ²). The chain from one group's offset to the next runs
+        // residual → noise update → σ² → this sum → the division → the offset, so each step is
+        // arranged to wait as little as possible:
+        // - a residual inside 3σ and a variance above its floor (the usual cases) are tested by
+        //   branches, which the predictor takes, rather than by selects the data must flow
+        //   through;
+        // - hᵀ·E·h is added to the decayed old variance before the new squared deviation
+        //   arrives;
+        // - the state moves by K·r, formed as (E·h·r) / (…), so that the products with the
+        //   residual are ready when the division is.
+        let innovation_var = if current_usage == BandwidthUsage::Normal {
             let limit = self.config.outlier_sigmas * self.var_noise.sqrt();
             let clamped = if residual.abs() < limit {
                 residual
             } else {
-                limit.copysign(residual)
+                clamp_outlier(limit, residual)
             };
-            self.update_noise(clamped, min_send_delta_ms);
-        }
-        // Gain K = E·h / (hᵀ·E·h + σ²). The state moves by K·r, formed as (E·h·r) / (…) so that
-        // the products with the residual are ready when the division is: the chain from one
-        // group's offset to the next runs through the noise update and this division, and every
-        // step taken off it shortens the filter per group.
-        let innovation_var = self.var_noise + h_e_h;
+            self.update_noise(clamped, min_send_delta_ms, h_e_h)
+        } else {
+            self.var_noise + h_e_h
+        };
         let gain = [eh[0] / innovation_var, eh[1] / innovation_var];
-        let step = [eh[0] * residual / innovation_var, eh[1] * residual / innovation_var];
+        let step = [
+            eh[0] * residual / innovation_var,
+            eh[1] * residual / innovation_var,
+        ];
 
         // Correct: E ← (I − K·hᵀ)·E = E − K·(hᵀ·E).
         self.covariance = [
@@ -260,8 +269,10 @@ impl KalmanFilter {
     }
 
     /// Exponentially smoothed mean and variance of the residual, with a time step of
-    /// `period_ms` relative to the reference group rate.
-    fn update_noise(&mut self, residual: f64, period_ms: f64) {
+    /// `period_ms` relative to the reference group rate. Returns the new variance plus `h_e_h`,
+    /// the innovation variance.
+    #[inline]
+    fn update_noise(&mut self, residual: f64, period_ms: f64, h_e_h: f64) -> f64 {
         let alpha = if self.num_deltas > self.config.startup_deltas {
             self.config.noise_alpha
         } else {
@@ -273,17 +284,31 @@ impl KalmanFilter {
         if self.noise_beta_key != (alpha, periods) {
             self.noise_beta_key = (alpha, periods);
             self.noise_beta = (1.0 - alpha).powf(periods);
-            self.noise_deviation_weight = (1.0 - self.noise_beta) * self.noise_beta * self.noise_beta;
+            self.noise_deviation_weight =
+                (1.0 - self.noise_beta) * self.noise_beta * self.noise_beta;
         }
         let beta = self.noise_beta;
         // The deviation from the new mean, μ′ − r, equals β·(μ − r): taken from the old mean it
         // does not wait for the new one, and (1 − β)·dev² becomes a cached weight times (μ − r)².
         let gap = self.avg_noise - residual;
         self.avg_noise = beta * self.avg_noise + (1.0 - beta) * residual;
-        self.var_noise = at_least(
-            beta * self.var_noise + self.noise_deviation_weight * gap * gap,
-            self.config.min_var_noise,
-        );
+        let decayed = beta * self.var_noise;
+        let spread = self.noise_deviation_weight * gap * gap;
+        let var_noise = decayed + spread;
+        if var_noise >= self.config.min_var_noise {
+            self.var_noise = var_noise;
+            (decayed + h_e_h) + spread
+        } else {
+            self.floor_var_noise(h_e_h)
+        }
+    }
+
+    /// The noise variance at its floor (also when it came out NaN).
+    #[cold]
+    #[inline(never)]
+    fn floor_var_noise(&mut self, h_e_h: f64) -> f64 {
+        self.var_noise = self.config.min_var_noise;
+        self.var_noise + h_e_h
     }
 
     fn is_finite(&self) -> bool {
@@ -304,6 +329,13 @@ impl KalmanFilter {
         .fold(0.0, |sum, x| sum + x * 0.0);
         zeros == 0.0
     }
+}
+
+/// A residual beyond `limit` (3σ) counts as `limit` with its sign: a late key frame is not noise.
+#[cold]
+#[inline(never)]
+fn clamp_outlier(limit: f64, residual: f64) -> f64 {
+    limit.copysign(residual)
 }
 
 #[cfg(test)]
