@@ -259,7 +259,7 @@ impl AckedBitrateEstimator {
             // holds 7 or 8 packets, so its samples jump between 448 and 512 kbit/s. Measured over
             // the true span, a constant stream reads exactly its rate.
             let is_small = self.sum < self.config.small_sample_threshold;
-            let kbps = self.sum.bits() as f64 / self.elapsed.as_millis_f64();
+            let kbps = self.sum.as_bits_f64() / self.elapsed.as_millis_f64();
             sample = Some((kbps, is_small));
             self.elapsed = TimeDelta::ZERO;
             self.sum = DataSize::ZERO;

@@ -62,18 +62,18 @@ impl Bitrate {
 
     /// Bits per second as a real number.
     pub fn as_bps_f64(self) -> f64 {
-        self.0 as f64
+        super::u64_to_f64(self.0)
     }
 
     /// Kilobits per second as a real number.
     pub fn as_kbps_f64(self) -> f64 {
         // A multiplication: a division here sits on the hot path of every filter update.
-        self.0 as f64 * 1e-3
+        super::u64_to_f64(self.0) * 1e-3
     }
 
     /// `self * factor`, saturating; NaN or a negative factor gives zero.
     pub fn mul_f64(self, factor: f64) -> Self {
-        Self::saturating_from_bps_f64(self.0 as f64 * factor)
+        Self::saturating_from_bps_f64(super::u64_to_f64(self.0) * factor)
     }
 
     /// The amount of data this rate carries in `span`; zero for a non-positive span.

@@ -31,7 +31,12 @@ impl DataSize {
 
     /// The size in bytes as a real number.
     pub fn as_bytes_f64(self) -> f64 {
-        self.0 as f64
+        super::u64_to_f64(self.0)
+    }
+
+    /// The size in bits (saturating, as [`Self::bits`]) as a real number.
+    pub fn as_bits_f64(self) -> f64 {
+        super::u64_to_f64(self.bits())
     }
 
     /// The average rate at which this much data flows over `span`.
