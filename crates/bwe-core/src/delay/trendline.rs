@@ -25,7 +25,7 @@
 //! raised to 2 (no line fits a single point), and a non-finite state restarts the estimator.
 
 use super::arrival_group::GroupDelta;
-use super::filter_output::FilterOutput;
+use super::filter_output::{FilterOutput, MAX_SCALING_DELTAS};
 use crate::units::Timestamp;
 
 /// The delta counter stops here (`kDeltaCounterMax` in libwebrtc `trendline_estimator.cc`).
@@ -164,14 +164,38 @@ impl TrendlineEstimator {
         } else {
             self.sums.add(point, 1.0);
         }
-        if self.len == capacity {
-            self.slope = self.sums.slope(capacity as f64).unwrap_or(self.slope);
-        }
-
-        // The slope needs no check: `Sums::slope` yields only finite values, and a degenerate
-        // fit keeps the previous one.
         if !(self.accumulated_ms.is_finite() && self.smoothed_ms.is_finite()) {
             self.reset();
+            return self.output();
+        }
+        if self.len == capacity {
+            // slope = cov / var. The variance depends on arrival times only and is ready long
+            // before the covariance, which waits for the smoothed delay: dividing by it first
+            // leaves one multiplication between the covariance and each output, where the
+            // detector's verdict would otherwise wait for a division and two multiplications.
+            let n = capacity as f64;
+            let var = n * self.sums.xx - self.sums.x * self.sums.x;
+            let cov = n * self.sums.xy - self.sums.x * self.sums.y;
+            if var > 0.0 {
+                let per_var = 1.0 / var;
+                let gain = self.config.threshold_gain * per_var;
+                let scale = f64::from(self.num_deltas.min(MAX_SCALING_DELTAS));
+                let slope = cov * per_var;
+                let raw = cov * gain;
+                let modified = cov * (gain * scale);
+                if slope.is_finite() && modified.is_finite() && raw.is_finite() {
+                    self.slope = slope;
+                    return FilterOutput {
+                        modified_offset_ms: modified,
+                        raw_estimate_ms: raw,
+                        num_deltas: self.num_deltas,
+                    };
+                }
+                if slope.is_finite() {
+                    self.slope = slope;
+                }
+            }
+            // A degenerate fit keeps the previous slope.
         }
         self.output()
     }
