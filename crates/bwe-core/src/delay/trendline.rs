@@ -105,14 +105,6 @@ impl Sums {
         }
         sums
     }
-
-    /// Least-squares slope over `n` points; `None` when all x coincide or it is not finite.
-    fn slope(&self, n: f64) -> Option<f64> {
-        let var = n * self.xx - self.x * self.x;
-        let cov = n * self.xy - self.x * self.y;
-        let slope = cov / var;
-        (var > 0.0 && slope.is_finite()).then_some(slope)
-    }
 }
 
 impl TrendlineEstimator {
