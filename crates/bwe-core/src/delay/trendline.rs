@@ -132,10 +132,14 @@ impl TrendlineEstimator {
         self.num_deltas = (self.num_deltas + 1).min(DELTA_COUNTER_MAX);
         let first = *self.first_arrival.get_or_insert(delta.arrival_time);
 
-        let variation_ms = delta.arrival_delta.as_millis_f64() - delta.send_delta.as_millis_f64();
-        self.accumulated_ms += variation_ms;
+        // The delay variation, subtracted in integer microseconds and converted once.
+        let variation_ms = (delta.arrival_delta - delta.send_delta).as_millis_f64();
+        // S ← s·S + (1 − s)·(D + v), with the part known before `v` summed first: the new
+        // variation is then one multiply-add away from the smoothed delay.
         let s = self.config.smoothing;
-        self.smoothed_ms = s * self.smoothed_ms + (1.0 - s) * self.accumulated_ms;
+        let carried = s * self.smoothed_ms + (1.0 - s) * self.accumulated_ms;
+        self.accumulated_ms += variation_ms;
+        self.smoothed_ms = carried + (1.0 - s) * variation_ms;
 
         let x = (delta.arrival_time - first).as_millis_f64();
         let point = (x, self.smoothed_ms);
