@@ -154,12 +154,21 @@ impl TrendlineEstimator {
         }
         self.len = (self.len + 1).min(capacity);
         self.since_rebase += 1;
-        if self.since_rebase >= capacity {
+        let n = capacity as f64;
+        // The covariance term of the fit, n·Σxy − Σx·Σy (meaningful once the window is full).
+        let covariance = if self.since_rebase >= capacity {
             self.sums = Sums::rebuild(&self.window[..self.len], point);
             self.since_rebase = 0;
+            n * self.sums.xy - self.sums.x * self.sums.y
         } else {
+            let before = self.sums;
             self.sums.add(point, 1.0);
-        }
+            // Expanded around the new point (x, y): n·(Σ′xy + x·y) − Σx·(Σ′y + y) =
+            // (n·Σ′xy − Σx·Σ′y) + y·(n·x − Σx). Everything but y is known before the smoothed
+            // delay is, so y is one multiply-add away from the covariance.
+            let (x, y) = (point.0 - before.origin.0, point.1 - before.origin.1);
+            (n * before.xy - self.sums.x * before.y) + y * (n * x - self.sums.x)
+        };
         if !(self.accumulated_ms.is_finite() && self.smoothed_ms.is_finite()) {
             self.reset();
             return self.output();
@@ -169,9 +178,8 @@ impl TrendlineEstimator {
             // before the covariance, which waits for the smoothed delay: dividing by it first
             // leaves one multiplication between the covariance and each output, where the
             // detector's verdict would otherwise wait for a division and two multiplications.
-            let n = capacity as f64;
             let var = n * self.sums.xx - self.sums.x * self.sums.x;
-            let cov = n * self.sums.xy - self.sums.x * self.sums.y;
+            let cov = covariance;
             if var > 0.0 {
                 let per_var = 1.0 / var;
                 let gain = self.config.threshold_gain * per_var;
