@@ -169,7 +169,11 @@ impl TrendlineEstimator {
             let (x, y) = (point.0 - before.origin.0, point.1 - before.origin.1);
             (n * before.xy - self.sums.x * before.y) + y * (n * x - self.sums.x)
         };
-        if !(self.accumulated_ms.is_finite() && self.smoothed_ms.is_finite()) {
+        // A sum is finite only if both terms are (or it overflowed, which the exact test sorts
+        // out): one test on the common path instead of two.
+        if !(self.accumulated_ms + self.smoothed_ms).is_finite()
+            && !(self.accumulated_ms.is_finite() && self.smoothed_ms.is_finite())
+        {
             self.reset();
             return self.output();
         }
@@ -187,7 +191,10 @@ impl TrendlineEstimator {
                 let slope = cov * per_var;
                 let raw = cov * gain;
                 let modified = cov * (gain * scale);
-                if slope.is_finite() && modified.is_finite() && raw.is_finite() {
+                // As above: one test of the sum, the exact tests only when it fails.
+                if (slope + raw + modified).is_finite()
+                    || (slope.is_finite() && modified.is_finite() && raw.is_finite())
+                {
                     self.slope = slope;
                     return FilterOutput {
                         modified_offset_ms: modified,
