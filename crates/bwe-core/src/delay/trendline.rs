@@ -171,9 +171,9 @@ impl TrendlineEstimator {
         };
         // A sum is finite only if both terms are (or it overflowed, which the exact test sorts
         // out): one test on the common path instead of two.
-        if !(self.accumulated_ms + self.smoothed_ms).is_finite()
-            && !(self.accumulated_ms.is_finite() && self.smoothed_ms.is_finite())
-        {
+        let finite = (self.accumulated_ms + self.smoothed_ms).is_finite()
+            || (self.accumulated_ms.is_finite() && self.smoothed_ms.is_finite());
+        if !finite {
             self.reset();
             return self.output();
         }
