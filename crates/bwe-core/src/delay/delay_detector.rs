@@ -26,7 +26,7 @@ use super::detector::{DetectorConfig, OveruseDetector};
 use super::filter_output::FilterOutput;
 use super::kalman::{KalmanConfig, KalmanFilter};
 use super::trendline::{TrendlineConfig, TrendlineEstimator};
-use crate::units::{DataSize, Timestamp};
+use crate::units::{DataSize, TimeDelta, Timestamp};
 use crate::usage::BandwidthUsage;
 
 /// Which delay filter the pipeline runs.
@@ -161,13 +161,33 @@ impl DelayDetector {
         size: DataSize,
     ) -> Option<BandwidthUsage> {
         let delta = self.groups.on_packet(now, send_time, arrival_time, size)?;
-        Some(self.on_group(&delta))
+        Some(self.on_group(
+            delta.send_delta,
+            delta.arrival_delta,
+            delta.size_delta,
+            delta.arrival_time,
+        ))
     }
 
     /// Filters and classifies one group delta; out of line, so that the per-packet path that
     /// only adds to a group stays small.
     #[inline(never)]
-    fn on_group(&mut self, delta: &GroupDelta) -> BandwidthUsage {
+    ///
+    /// The delta arrives as four scalars, in registers: as a struct it would be stored to the
+    /// stack and loaded back, on the way from the packet to the verdict.
+    fn on_group(
+        &mut self,
+        send_delta: TimeDelta,
+        arrival_delta: TimeDelta,
+        size_delta: i64,
+        arrival_time: Timestamp,
+    ) -> BandwidthUsage {
+        let delta = &GroupDelta {
+            send_delta,
+            arrival_delta,
+            size_delta,
+            arrival_time,
+        };
         let out = self.filter.update(delta, self.detector.usage());
         self.last_output = Some(out);
         self.detector
