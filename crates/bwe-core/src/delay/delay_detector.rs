@@ -191,7 +191,7 @@ impl DelayDetector {
         let out = self.filter.update(delta, self.detector.usage());
         self.last_output = Some(out);
         self.detector
-            .detect(&out, delta.send_delta, delta.arrival_time)
+            .detect_finite(&out, delta.send_delta, delta.arrival_time)
     }
 
     /// The latest verdict.

@@ -82,13 +82,32 @@ impl OveruseDetector {
         send_delta: TimeDelta,
         now: Timestamp,
     ) -> BandwidthUsage {
+        // A non-finite value can only come from a hand-made output; it reads as zero.
+        let finite_or_zero = |v: f64| if v.is_finite() { v } else { 0.0 };
+        let out = FilterOutput {
+            modified_offset_ms: finite_or_zero(out.modified_offset_ms),
+            raw_estimate_ms: finite_or_zero(out.raw_estimate_ms),
+            num_deltas: out.num_deltas,
+        };
+        self.detect_finite(&out, send_delta, now)
+    }
+
+    /// [`Self::detect`] for an output whose values are finite, as the filters make them
+    /// ([`FilterOutput::from_estimate`] and the trendline's own path check): the checks would sit
+    /// between the filter and the verdict.
+    #[inline]
+    pub(crate) fn detect_finite(
+        &mut self,
+        out: &FilterOutput,
+        send_delta: TimeDelta,
+        now: Timestamp,
+    ) -> BandwidthUsage {
         if out.num_deltas < 2 {
             self.usage = BandwidthUsage::Normal;
             return self.usage;
         }
-        let finite_or_zero = |v: f64| if v.is_finite() { v } else { 0.0 };
-        let m = finite_or_zero(out.modified_offset_ms);
-        let estimate = finite_or_zero(out.raw_estimate_ms);
+        let m = out.modified_offset_ms;
+        let estimate = out.raw_estimate_ms;
         let gamma = self.threshold.threshold_ms();
         let step = send_delta.max(TimeDelta::ZERO);
 
