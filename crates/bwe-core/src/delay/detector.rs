@@ -136,7 +136,7 @@ impl OveruseDetector {
             };
         }
         self.prev_estimate_ms = estimate;
-        self.threshold.update(m, now);
+        self.threshold.update_finite(m, now);
         self.usage
     }
 

@@ -77,9 +77,14 @@ impl AdaptiveThreshold {
     /// Adapts γ towards `|modified_offset_ms|` for the time elapsed since the previous update.
     #[inline]
     pub fn update(&mut self, modified_offset_ms: f64, now: Timestamp) {
-        if !modified_offset_ms.is_finite() {
-            return;
+        if modified_offset_ms.is_finite() {
+            self.update_finite(modified_offset_ms, now);
         }
+    }
+
+    /// [`Self::update`] for a finite `modified_offset_ms`, as the detector passes it.
+    #[inline]
+    pub(crate) fn update_finite(&mut self, modified_offset_ms: f64, now: Timestamp) {
         let last = self.last_update.replace(now).unwrap_or(now);
         let magnitude = modified_offset_ms.abs();
         if magnitude > self.threshold_ms + self.config.max_adapt_offset_ms {
