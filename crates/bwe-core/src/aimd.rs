@@ -300,13 +300,17 @@ impl AimdRateControl {
     /// of a 30 fps frame at the current rate, once per response time 2 × (RTT + 100 ms), at least
     /// 4 kbit/s per second.
     pub fn near_max_increase_rate(&self) -> Bitrate {
-        let frame_bytes = self.current.as_bps_f64() / 8.0 / ASSUMED_FPS;
-        let packets = (frame_bytes / ASSUMED_PACKET_SIZE.as_bytes_f64())
-            .ceil()
-            .max(1.0);
-        let packet_bits = 8.0 * frame_bytes / packets;
+        // frame = bps / (8 · fps) bytes in ⌈frame / packet size⌉ packets; each carries
+        // 8 · frame / packets bits = bps / (fps · packets), once per response time. Written with
+        // one division before the rounding and one after: this runs on every update, and a
+        // chain of divisions is slow to come out of.
+        let bps = self.current.as_bps_f64();
+        let frames_of_packets = bps / (8.0 * ASSUMED_FPS * ASSUMED_PACKET_SIZE.as_bytes_f64());
+        let packets = ceil_non_negative(frames_of_packets).max(1.0);
         let response = (self.rtt + DETECTOR_DELAY) * RESPONSE_TIME_FACTOR;
-        let rate = Bitrate::saturating_from_bps_f64(packet_bits / response.as_secs_f64());
+        let rate = Bitrate::saturating_from_bps_f64(
+            bps / (ASSUMED_FPS * packets * response.as_secs_f64()),
+        );
         rate.max(MIN_NEAR_MAX_INCREASE_PER_SECOND)
     }
 
@@ -405,8 +409,45 @@ impl AimdRateControl {
     }
 }
 
+/// `x.ceil()` for `x ≥ 0` (−0 gives +0), without the library call `f64::ceil` is on baseline
+/// x86-64: below 2⁵² the integer part is exact, and larger values (and NaN) take `ceil`.
+fn ceil_non_negative(x: f64) -> f64 {
+    if (0.0..4_503_599_627_370_496.0).contains(&x) {
+        let whole = x as i64 as f64;
+        if whole < x { whole + 1.0 } else { whole }
+    } else {
+        x.ceil()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    /// The fast ceiling agrees with `f64::ceil` on non-negative values, edges included (bit for
+    /// bit, except that −0 comes out as +0).
+    #[test]
+    fn fast_ceiling_agrees_with_std() {
+        for x in [
+            0.0,
+            -0.0,
+            0.1,
+            1.0,
+            1.0 + f64::EPSILON,
+            2.5,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            1e300,
+            f64::INFINITY,
+        ] {
+            assert_eq!(super::ceil_non_negative(x), x.ceil(), "{x}");
+            assert_eq!(
+                super::ceil_non_negative(x).to_bits(),
+                x.ceil().abs().to_bits(),
+                "{x}"
+            );
+        }
+        assert!(super::ceil_non_negative(f64::NAN).is_nan());
+    }
+
     use super::*;
     use BandwidthUsage::{Normal, Overusing, Underusing};
     use proptest::prelude::*;
