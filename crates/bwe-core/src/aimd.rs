@@ -153,6 +153,9 @@ pub struct AimdRateControl {
     in_alr: bool,
     /// Size of the last over-use decrease, for [`Self::expected_bandwidth_period`].
     last_decrease: Option<Bitrate>,
+    /// The last multiplicative growth factor and the time step it was computed for: `powf`
+    /// takes longer than the rest of an update, and with feedback on a timer the step repeats.
+    growth: (f64, f64),
 }
 
 impl AimdRateControl {
@@ -188,6 +191,7 @@ impl AimdRateControl {
             initialized: false,
             rtt: config.initial_rtt.max(TimeDelta::ZERO),
             in_alr: false,
+            growth: (f64::NAN, 0.0),
             last_decrease: None,
         }
     }
@@ -371,8 +375,14 @@ impl AimdRateControl {
                 .mul_f64(since_change.as_secs_f64())
         } else {
             // Capacity unknown: search.
-            let growth =
-                MULTIPLICATIVE_GROWTH_PER_SECOND.powf(since_change.as_secs_f64().min(1.0)) - 1.0;
+            let seconds = since_change.as_secs_f64().min(1.0);
+            if self.growth.0 != seconds {
+                self.growth = (
+                    seconds,
+                    MULTIPLICATIVE_GROWTH_PER_SECOND.powf(seconds) - 1.0,
+                );
+            }
+            let growth = self.growth.1;
             self.current.mul_f64(growth).max(MIN_MULTIPLICATIVE_STEP)
         };
         Some((self.current + step).min(limit))
