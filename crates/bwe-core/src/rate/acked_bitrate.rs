@@ -93,8 +93,11 @@ pub struct AckedBitrateEstimator {
     config: AckedBitrateConfig,
     /// Bytes in the window being filled (excluding the packet that closed the previous one).
     sum: DataSize,
-    /// How much of the window being filled has elapsed.
-    elapsed: TimeDelta,
+    /// Arrival time of the packet that opened the window being filled; how much of the window
+    /// has elapsed is the latest arrival minus this (the gaps between arrivals, summed).
+    window_start: Timestamp,
+    /// The window in force: `initial_window` until the first estimate, `window` after.
+    window: TimeDelta,
     /// Arrival time of the previous packet; `None` at start or after time went backwards.
     prev_arrival: Option<Timestamp>,
     /// The estimate in kbit/s; `None` until the first window closes.
@@ -123,7 +126,8 @@ impl AckedBitrateEstimator {
         Self {
             config,
             sum: DataSize::ZERO,
-            elapsed: TimeDelta::ZERO,
+            window_start: Timestamp::ZERO,
+            window: config.initial_window,
             prev_arrival: None,
             estimate_kbps: None,
             variance: INITIAL_ESTIMATE_VARIANCE,
@@ -135,12 +139,7 @@ impl AckedBitrateEstimator {
     /// the application was limited (`in_alr`) or not.
     #[inline]
     pub fn on_packet(&mut self, at: Timestamp, size: DataSize, in_alr: bool) {
-        let window = if self.estimate_kbps.is_some() {
-            self.config.window
-        } else {
-            self.config.initial_window
-        };
-        let Some((sample_kbps, is_small)) = self.close_window(at, size, window) else {
+        let Some((sample_kbps, is_small)) = self.close_window(at, size, self.window) else {
             return;
         };
         self.absorb_sample(sample_kbps, is_small, in_alr);
@@ -154,6 +153,7 @@ impl AckedBitrateEstimator {
             // The first sample (or one after an estimate of exactly zero, which carries no scale
             // for the uncertainty) is taken as is.
             self.estimate_kbps = Some(sample_kbps.max(self.floor_kbps()));
+            self.window = self.config.window;
             return;
         };
         let below = sample_kbps < estimate;
@@ -205,7 +205,10 @@ impl AckedBitrateEstimator {
     /// The raw rate of the window being filled, if any of it has elapsed: a quick, noisy reading
     /// for callers that cannot wait for a window to close (e.g. during start-up).
     pub fn peek_rate(&self) -> Option<Bitrate> {
-        self.sum.rate_over(self.elapsed)
+        let elapsed = self
+            .prev_arrival
+            .map_or(TimeDelta::ZERO, |at| at - self.window_start);
+        self.sum.rate_over(elapsed)
     }
 
     /// Raises the estimate's variance so that the next few samples are believed; for when the
@@ -233,35 +236,27 @@ impl AckedBitrateEstimator {
         window: TimeDelta,
     ) -> Option<(f64, bool)> {
         match self.prev_arrival {
-            Some(prev) if at >= prev => {
-                let gap = at - prev;
-                self.elapsed += gap;
-                if gap > window {
-                    // Silence longer than a window: the partial sum is stale; this packet starts
-                    // a new window.
-                    self.sum = DataSize::ZERO;
-                    self.elapsed = TimeDelta::ZERO;
-                }
-            }
-            Some(_) => {
-                // Time went backwards: restart the window.
+            // Silence longer than a window: the partial sum is stale; this packet starts a new
+            // window. Time going backwards restarts it too.
+            Some(prev) if at >= prev && at - prev <= window => {}
+            _ => {
                 self.sum = DataSize::ZERO;
-                self.elapsed = TimeDelta::ZERO;
+                self.window_start = at;
             }
-            None => {}
         }
         self.prev_arrival = Some(at);
+        let elapsed = at - self.window_start;
         let mut sample = None;
-        if self.elapsed >= window {
+        if elapsed >= window {
             // The window ends on this arrival and its rate is taken over the span it really
             // covered. libwebrtc divides by the nominal window and carries the excess over, which
             // aliases by ±1 packet per window: at 500 kbit/s in 1200-byte packets a 150 ms window
             // holds 7 or 8 packets, so its samples jump between 448 and 512 kbit/s. Measured over
             // the true span, a constant stream reads exactly its rate.
             let is_small = self.sum < self.config.small_sample_threshold;
-            let kbps = self.sum.as_bits_f64() / self.elapsed.as_millis_f64();
+            let kbps = self.sum.as_bits_f64() / elapsed.as_millis_f64();
             sample = Some((kbps, is_small));
-            self.elapsed = TimeDelta::ZERO;
+            self.window_start = at;
             self.sum = DataSize::ZERO;
         }
         self.sum += size;
