@@ -67,6 +67,22 @@ pub struct AdaptiveThreshold {
 impl AdaptiveThreshold {
     /// A threshold at its initial value.
     pub fn new(config: ThresholdConfig) -> Self {
+        // Bounds that are not finite numbers fall back to the defaults: a finite pair keeps
+        // every clamped update finite with no test after it.
+        let defaults = ThresholdConfig::default();
+        let config = ThresholdConfig {
+            min_ms: if config.min_ms.is_finite() {
+                config.min_ms
+            } else {
+                defaults.min_ms
+            },
+            max_ms: if config.max_ms.is_finite() {
+                config.max_ms
+            } else {
+                defaults.max_ms
+            },
+            ..config
+        };
         Self {
             config,
             threshold_ms: config.initial_ms,
@@ -100,10 +116,8 @@ impl AdaptiveThreshold {
             .as_millis_f64();
         let next = self.threshold_ms + dt_ms * k * (magnitude - self.threshold_ms);
         // `max` then `min` rather than `f64::clamp`, which panics on a misordered range.
-        let next = at_most(at_least(next, self.config.min_ms), self.config.max_ms);
-        if next.is_finite() {
-            self.threshold_ms = next;
-        }
+        // Finite whatever `next` was (NaN included), since the bounds are: see `new`.
+        self.threshold_ms = at_most(at_least(next, self.config.min_ms), self.config.max_ms);
     }
 
     /// The current threshold γ, ms.
