@@ -111,9 +111,12 @@ impl AdaptiveThreshold {
         } else {
             self.config.k_up
         };
-        let dt_ms = (now - last)
-            .clamp_to(TimeDelta::ZERO, MAX_ADAPT_STEP)
-            .as_millis_f64();
+        // Clamped after the conversion, where the bounds are one instruction each; the
+        // converted bounds are the values the clamped integers would convert to.
+        let dt_ms = at_most(
+            at_least((now - last).as_millis_f64(), 0.0),
+            MAX_ADAPT_STEP.as_millis_f64(),
+        );
         let next = self.threshold_ms + dt_ms * k * (magnitude - self.threshold_ms);
         // `max` then `min` rather than `f64::clamp`, which panics on a misordered range.
         // Finite whatever `next` was (NaN included), since the bounds are: see `new`.
