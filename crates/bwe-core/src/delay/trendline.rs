@@ -66,9 +66,8 @@ pub struct TrendlineEstimator {
     smoothed_ms: f64,
     slope: f64,
     /// Running sums over the window for an O(1) fit, of points taken relative to `origin`.
+    /// Recomputed from the window whenever `next` wraps, i.e. once per window length.
     sums: Sums,
-    /// Updates since the sums were last recomputed from the window.
-    since_rebase: usize,
 }
 
 /// Σx, Σy, Σx², Σxy of the window's points relative to `origin`.
@@ -122,7 +121,6 @@ impl TrendlineEstimator {
             smoothed_ms: 0.0,
             slope: 0.0,
             sums: Sums::default(),
-            since_rebase: 0,
         }
     }
 
@@ -153,12 +151,10 @@ impl TrendlineEstimator {
             self.next = 0;
         }
         self.len = (self.len + 1).min(capacity);
-        self.since_rebase += 1;
         let n = capacity as f64;
         // The covariance term of the fit, n·Σxy − Σx·Σy (meaningful once the window is full).
-        let covariance = if self.since_rebase >= capacity {
+        let covariance = if self.next == 0 {
             self.sums = Sums::rebuild(&self.window[..self.len], point);
-            self.since_rebase = 0;
             n * self.sums.xy - self.sums.x * self.sums.y
         } else {
             let before = self.sums;
@@ -241,7 +237,6 @@ impl TrendlineEstimator {
         self.smoothed_ms = 0.0;
         self.slope = 0.0;
         self.sums = Sums::default();
-        self.since_rebase = 0;
     }
 }
 
