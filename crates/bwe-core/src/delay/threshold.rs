@@ -61,7 +61,9 @@ impl Default for ThresholdConfig {
 pub struct AdaptiveThreshold {
     config: ThresholdConfig,
     threshold_ms: f64,
-    last_update: Option<Timestamp>,
+    /// The previous update's instant; `Timestamp::MAX` before the first, which makes the first
+    /// step's Δt negative and so clamped to zero, as an `Option` would, without its test.
+    last_update: Timestamp,
 }
 
 impl AdaptiveThreshold {
@@ -86,7 +88,7 @@ impl AdaptiveThreshold {
         Self {
             config,
             threshold_ms: config.initial_ms,
-            last_update: None,
+            last_update: Timestamp::MAX,
         }
     }
 
@@ -101,7 +103,7 @@ impl AdaptiveThreshold {
     /// [`Self::update`] for a finite `modified_offset_ms`, as the detector passes it.
     #[inline]
     pub(crate) fn update_finite(&mut self, modified_offset_ms: f64, now: Timestamp) {
-        let last = self.last_update.replace(now).unwrap_or(now);
+        let last = std::mem::replace(&mut self.last_update, now);
         let magnitude = modified_offset_ms.abs();
         if magnitude > self.threshold_ms + self.config.max_adapt_offset_ms {
             return;
