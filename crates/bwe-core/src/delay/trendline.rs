@@ -68,6 +68,8 @@ pub struct TrendlineEstimator {
     /// Running sums over the window for an O(1) fit, of points taken relative to `origin`.
     /// Recomputed from the window whenever `next` wraps, i.e. once per window length.
     sums: Sums,
+    /// `min(num_deltas, 60)` as the detector's scale, kept rather than converted per group.
+    scale: f64,
 }
 
 /// Σx, Σy, Σx², Σxy of the window's points relative to `origin`.
@@ -121,6 +123,7 @@ impl TrendlineEstimator {
             smoothed_ms: 0.0,
             slope: 0.0,
             sums: Sums::default(),
+            scale: 0.0,
         }
     }
 
@@ -131,6 +134,9 @@ impl TrendlineEstimator {
         // branch costs less than the compare-and-select on every group.
         if self.num_deltas < DELTA_COUNTER_MAX {
             self.num_deltas += 1;
+            if self.num_deltas <= MAX_SCALING_DELTAS {
+                self.scale = f64::from(self.num_deltas);
+            }
         }
         let first = *self.first_arrival.get_or_insert(delta.arrival_time);
 
@@ -189,7 +195,7 @@ impl TrendlineEstimator {
             if var > 0.0 {
                 let per_var = 1.0 / var;
                 let gain = self.config.threshold_gain * per_var;
-                let scale = f64::from(self.num_deltas.min(MAX_SCALING_DELTAS));
+                let scale = self.scale;
                 let slope = cov * per_var;
                 let raw = cov * gain;
                 let modified = cov * (gain * scale);
@@ -238,6 +244,7 @@ impl TrendlineEstimator {
         self.len = 0;
         self.next = 0;
         self.num_deltas = 0;
+        self.scale = 0.0;
         self.first_arrival = None;
         self.accumulated_ms = 0.0;
         self.smoothed_ms = 0.0;
