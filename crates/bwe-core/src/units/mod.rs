@@ -86,8 +86,8 @@ fn round_to_u64(x: f64) -> u64 {
         // Through `i64`, which holds every value below 2⁵²: x86-64 converts signed integers to
         // and from `f64` in one instruction each, unsigned ones in a sequence of eight.
         let t = x as i64;
-        let rounded = if x - t as f64 >= 0.5 { t + 1 } else { t };
-        rounded.unsigned_abs()
+        // Non-negative, since x is: the cast keeps the value.
+        (if x - t as f64 >= 0.5 { t + 1 } else { t }) as u64
     } else {
         x.round() as u64
     }
