@@ -432,6 +432,10 @@ fn ceil_non_negative(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use BandwidthUsage::{Normal, Overusing, Underusing};
+    use proptest::prelude::*;
+
     /// The fast ceiling agrees with `f64::ceil` on non-negative values, edges included (bit for
     /// bit, except that −0 comes out as +0).
     #[test]
@@ -448,19 +452,15 @@ mod tests {
             1e300,
             f64::INFINITY,
         ] {
-            assert_eq!(super::ceil_non_negative(x), x.ceil(), "{x}");
+            assert_eq!(ceil_non_negative(x), x.ceil(), "{x}");
             assert_eq!(
-                super::ceil_non_negative(x).to_bits(),
+                ceil_non_negative(x).to_bits(),
                 x.ceil().abs().to_bits(),
                 "{x}"
             );
         }
-        assert!(super::ceil_non_negative(f64::NAN).is_nan());
+        assert!(ceil_non_negative(f64::NAN).is_nan());
     }
-
-    use super::*;
-    use BandwidthUsage::{Normal, Overusing, Underusing};
-    use proptest::prelude::*;
 
     fn ms(v: i64) -> Timestamp {
         Timestamp::from_millis(v)

@@ -171,10 +171,10 @@ impl DelayDetector {
 
     /// Filters and classifies one group delta; out of line, so that the per-packet path that
     /// only adds to a group stays small.
-    #[inline(never)]
     ///
     /// The delta arrives as four scalars, in registers: as a struct it would be stored to the
     /// stack and loaded back, on the way from the packet to the verdict.
+    #[inline(never)]
     fn on_group(
         &mut self,
         send_delta: TimeDelta,

@@ -98,7 +98,7 @@ pub struct AckedBitrateEstimator {
     window_start: Timestamp,
     /// The window in force: `initial_window` until the first estimate, `window` after.
     window: TimeDelta,
-    /// Arrival time of the previous packet; `None` at start or after time went backwards.
+    /// Arrival time of the previous packet; `None` before the first.
     prev_arrival: Option<Timestamp>,
     /// The estimate in kbit/s; `None` until the first window closes.
     estimate_kbps: Option<f64>,
