@@ -6,23 +6,29 @@
 //!
 //! Two estimators share one delay pipeline:
 //!
-//! - [`ReceiveSideEstimator`] — for REMB. Feed it every received packet's abs-send-time and size;
+//! - [`ReceiveSideEstimator`](receive_side::ReceiveSideEstimator) — for REMB. Feed it every received packet's abs-send-time and size;
 //!   it groups packets, filters the delay gradient with a Kalman filter, detects over-use and runs
 //!   AIMD rate control against the incoming bitrate.
-//! - [`SendSideEstimator`] — for TWCC / RFC 8888. Feed it sent packets and per-packet feedback; it
+//! - [`SendSideEstimator`](send_side::SendSideEstimator) — for TWCC / RFC 8888. Feed it sent packets and per-packet feedback; it
 //!   runs the trendline delay filter, AIMD against the acknowledged bitrate, the loss-based
 //!   controller, probing and ALR, and yields the target, pacing rate and probe requests.
+//! - [`controller::SendSideController`] — the send side with its pacer ([`pacer::Pacer`]) under
+//!   one owner: packets in, what leaves now out, and one output per call (the encoder target
+//!   after the congestion-window pushback, the target, the pacing rate). Use it when you pace
+//!   yourself; [`SendSideEstimator`](send_side::SendSideEstimator) alone when something else paces.
 //!
 //! `docs/algorithm.md` in the repository gives the equations, the source of every constant and
 //! every deliberate deviation from libwebrtc.
 
 pub mod aimd;
 pub mod alr;
+pub mod controller;
 pub mod delay;
 pub mod feedback;
 mod float;
 pub mod link_capacity;
 pub mod loss;
+pub mod pacer;
 pub mod probe;
 pub mod rate;
 pub mod receive_side;

@@ -116,3 +116,86 @@ fn send_path_allocates_nothing_per_feedback_entry_after_warm_up() {
         "{during} allocations over 80 000 feedback entries"
     );
 }
+
+/// Drives the send-side controller (estimator and pacer): a 2 Mbit/s encoder in 1 200-byte
+/// packets, every packet through the pacer queue and out, feedback every 50 packets with one
+/// loss in 25, probes (padding packets included) whenever the estimator asks for them.
+fn drive_controller(
+    c: &mut bwe_core::controller::SendSideController<u64>,
+    batch: &mut [PacketResult; 50],
+    from: i64,
+    to: i64,
+) {
+    use bwe_core::pacer::PacketKind;
+    let mut filled = 0;
+    let mut sequence = (from as u64) * 2;
+    for i in from..to {
+        let now = Timestamp::from_micros(i * 4_800);
+        let kind = PacketKind::Media {
+            ssrc: 1,
+            seq: i as u16,
+        };
+        let _ = c.enqueue(now, i as u64, DataSize::from_bytes(1_200), kind);
+        c.handle_timeout(now);
+        while let Some(r) = c.poll_release(now, |size| Some((u64::MAX, size))) {
+            if let Some(probe) = r.probe {
+                c.record_probe(1, sequence as u16, now, probe);
+            }
+            if filled < batch.len() {
+                let sent = SentPacket {
+                    sequence,
+                    send_time: now,
+                    size: r.size,
+                    probe: r.probe,
+                };
+                let lost = sequence % 25 == 0;
+                batch[filled] = PacketResult {
+                    sent,
+                    receive_time: (!lost).then(|| now + TimeDelta::from_millis(40)),
+                };
+                filled += 1;
+            }
+            sequence += 1;
+        }
+        if filled == batch.len() {
+            let at = now + TimeDelta::from_millis(60);
+            c.on_rtt(at, TimeDelta::from_millis(60));
+            for r in batch.iter() {
+                c.on_sent(at, &r.sent);
+            }
+            c.on_feedback(at, &batch[..]);
+            c.feedback_done(at, Some(batch[filled - 1].sent.send_time));
+            filled = 0;
+            let _ = c.output();
+            let _ = c.pacer_stats(now);
+        }
+    }
+}
+
+/// The controller (pacer included) allocates nothing per packet after warm-up.
+#[test]
+fn controller_path_allocates_nothing_per_packet_after_warm_up() {
+    use bwe_core::controller::{ControllerConfig, SendSideController};
+    let mut c = SendSideController::new(ControllerConfig::default());
+    c.add_stream(1);
+    let empty = PacketResult {
+        sent: SentPacket {
+            sequence: 0,
+            send_time: Timestamp::ZERO,
+            size: DataSize::from_bytes(1),
+            probe: None,
+        },
+        receive_time: None,
+    };
+    let mut batch = [empty; 50];
+    drive_controller(&mut c, &mut batch, 0, 10_000);
+    let before = allocations();
+    drive_controller(&mut c, &mut batch, 10_000, 60_000);
+    let during = allocations() - before;
+    let stats = c.pacer_stats(Timestamp::from_secs(300));
+    assert!(
+        stats.media_packets >= 50_000 && stats.padding_packets > 0,
+        "every path of the pacer ran: {stats:?}"
+    );
+    assert_eq!(during, 0, "{during} allocations over 50 000 packets");
+}

@@ -24,19 +24,20 @@
 //! | 2 000 | `TwccSenderInterceptor` | send side, TWCC |
 //! | 2 200 | [`AbsSendTimeInterceptor`] | REMB |
 //! | 2 500 | [`RembSenderInterceptor`] (cap only with send side; loss control under REMB otherwise) | both |
-//! | 3 000 | [`ProbingPacer`] (send side) or rtc's `PacerInterceptor` (REMB only) | both |
+//! | 3 000 | [`ProbingPacer`](crate::ProbingPacer) (send side) or rtc's `PacerInterceptor` (REMB only) | both |
 //! | 4 000 / 7 000 | NACK responder / generator | both |
 //! | 8 000 or 9 000 | TWCC receiver or RFC 8888 | send side |
 //! | 10 000 / 11 000 | receiver / sender reports | both |
 //! | 10 500 | [`RembInterceptor`] | REMB |
 //!
 //! The send-side part is what rtc's `configure_congestion_control` registers, with the
-//! [`ProbingPacer`] in place of rtc's pacer and a [`ProbeMailbox`] between it and the
-//! estimator. It is assembled here rather than by calling that helper and then replacing its
+//! [`ProbingPacer`](crate::ProbingPacer) in place of rtc's pacer, sharing one send-side controller with the
+//! estimator ([`BweSendSide::with_pacer`]). It is assembled here rather than by calling that helper and then replacing its
 //! pacer, because the registry announces every replacement with a warning.
 
 use std::time::Duration;
 
+use bwe_core::controller::ControllerConfig;
 use bwe_core::probe::CAPACITY_PROBING_INTERVAL;
 use bwe_core::send_side::SendSideConfig;
 use rtc::interceptor::{
@@ -53,7 +54,7 @@ use rtc::rtp_transceiver::rtp_sender::{
 
 use crate::error::ChainError;
 use crate::handle::BweHandle;
-use crate::pacer::{PACER_SLOT, PacerConfig, ProbeMailbox, ProbingPacer};
+use crate::pacer::{PACER_SLOT, PacerConfig};
 use crate::remb::extension_id::ABS_SEND_TIME_URI;
 use crate::remb::receiver::{REMB_SLOT, RembConfig, RembInterceptor};
 use crate::remb::sender::{REMB_SENDER_SLOT, RembSenderConfig, RembSenderInterceptor};
@@ -255,19 +256,11 @@ fn add_send_side(
             media_engine,
         )?);
     };
-    let mailbox = ProbeMailbox::new();
-    let estimator = BweSendSide::new(send_side.estimator.clone())
-        .with_handle(handle.clone())
-        .with_probe_mailbox(mailbox.clone());
-    let pacer = ProbingPacer::new(
-        PacerConfig {
-            start: send_side.estimator.start,
-            pacing_factor: send_side.estimator.pacing_factor,
-            ..pacer_config.clone()
-        },
-        mailbox,
-    )
-    .with_handle(handle.clone());
+    let (estimator, pacer) = BweSendSide::with_pacer(ControllerConfig {
+        estimator: send_side.estimator.clone(),
+        pacer: pacer_config.clone(),
+    });
+    let estimator = estimator.with_handle(handle.clone());
     let (twcc, registry) = match send_side.feedback {
         CongestionFeedback::Twcc => (true, registry),
         CongestionFeedback::Rfc8888 => (false, registry),

@@ -38,9 +38,9 @@ use crate::send_side::BweSendSideStats;
 pub struct BweSnapshot {
     /// Bumped on every published change of a decision; 0 before the first.
     pub version: u64,
-    /// The rate the application should encode at: the send-side target (or, on a REMB-only
-    /// sender, the loss-based target under REMB), lowered by the probing pacer's
-    /// congestion-window pushback, capped by the latest REMB received.
+    /// The rate the application should encode at: the send-side controller's encoder target
+    /// (its target after the congestion-window pushback) or, on a REMB-only sender, the
+    /// loss-based target under REMB; capped by the latest REMB received.
     pub target: Option<Bitrate>,
     /// The send-side estimator ([`BweSendSide`](crate::BweSendSide)), if one publishes here.
     pub send_side: Option<BweSendSideStats>,
@@ -49,22 +49,22 @@ pub struct BweSnapshot {
     /// The REMB reader ([`RembSenderInterceptor`](crate::RembSenderInterceptor)), if one
     /// publishes here.
     pub remb_sender: Option<RembSenderStats>,
-    /// The probing pacer ([`ProbingPacer`](crate::ProbingPacer)), if one publishes here.
+    /// The send-side controller's pacer (through [`ProbingPacer`](crate::ProbingPacer)), if
+    /// one publishes here: figures to read, refreshed at most every
+    /// [`PUBLISH_INTERVAL`](crate::PUBLISH_INTERVAL) and on every drop.
     pub pacer: Option<PacerStats>,
 }
 
 impl BweSnapshot {
-    /// The target implied by the published parts.
+    /// The target implied by the published parts: the send side's encoder target (the
+    /// controller already applied its pushback), or the REMB sender's loss-based target, capped
+    /// by the latest REMB.
     fn effective_target(&self) -> Option<Bitrate> {
         let cap = self.remb_sender.and_then(|s| s.remb_cap);
         let base = self
             .send_side
-            .and_then(|s| s.core.target)
+            .and_then(|s| s.encoder_target.or(s.core.target))
             .or_else(|| self.remb_sender.and_then(|s| s.loss_target));
-        let base = match (base, self.pacer.and_then(|p| p.pushback_target)) {
-            (Some(base), Some(pushback)) => Some(base.min(pushback)),
-            (base, _) => base,
-        };
         match (base, cap) {
             (Some(base), Some(cap)) => Some(base.min(cap)),
             (base, cap) => base.or(cap),
@@ -76,6 +76,7 @@ impl BweSnapshot {
         Decisions {
             target: self.target,
             send_target: self.send_side.and_then(|s| s.core.target),
+            encoder_target: self.send_side.and_then(|s| s.encoder_target),
             delay_based: self.send_side.and_then(|s| s.core.delay_based),
             loss_based: self.send_side.and_then(|s| s.core.loss_based),
             usage: self.send_side.and_then(|s| s.core.usage),
@@ -90,6 +91,7 @@ impl BweSnapshot {
 struct Decisions {
     target: Option<Bitrate>,
     send_target: Option<Bitrate>,
+    encoder_target: Option<Bitrate>,
     delay_based: Option<Bitrate>,
     loss_based: Option<Bitrate>,
     usage: Option<BandwidthUsage>,

@@ -9,8 +9,10 @@
 //!   live stream, for peers and SFUs that only speak REMB.
 //! - [`RembSenderInterceptor`] — at a sender, reads REMB and receiver reports, runs the
 //!   loss-based controller under the REMB cap and hands the result to rtc's pacer.
-//! - [`ProbingPacer`] — paces media at 2.5 × the target and sends the send-side estimator's
-//!   probe clusters, padding them when media is short; a [`ProbeMailbox`] connects the two.
+//! - [`ProbingPacer`] — puts on the wire what the send-side controller releases: media paced at
+//!   2.5 × the target, probe clusters (padded when media is short), retransmissions within
+//!   budget; it shares one `bwe_core::controller::SendSideController` with [`BweSendSide`]
+//!   (made together by [`BweSendSide::with_pacer`]).
 //! - [`AbsSendTimeInterceptor`] — writes abs-send-time at release, which rtc never does, so a
 //!   webrtc-rs sender can be estimated by a REMB receiver.
 //! - [`configure_send_side_bwe`], [`configure_remb_bwe`], [`configure_bwe`] — one call for a
@@ -46,6 +48,7 @@
 //! ```
 
 pub mod chain;
+pub mod controller;
 pub mod epoch;
 pub mod error;
 pub mod events;
@@ -59,9 +62,10 @@ pub use chain::{
     BweChainConfig, DEFAULT_FEEDBACK_INTERVAL, SendSideChain, configure_bwe, configure_remb_bwe,
     configure_send_side_bwe, register_remb, register_rtx_codec,
 };
+pub use controller::{PUBLISH_INTERVAL, SendSideView};
 pub use error::{ChainError, ConfigError};
 pub use handle::{BweHandle, BweSnapshot};
-pub use pacer::{PACER_SLOT, PacerConfig, PacerStats, ProbeMailbox, ProbingPacer};
+pub use pacer::{PACER_SLOT, PacerConfig, PacerStats, ProbingPacer};
 pub use remb::extension_id::{ABS_CAPTURE_TIME_URI, ABS_SEND_TIME_URI};
 pub use remb::receiver::{REMB_SLOT, RembConfig, RembInterceptor};
 pub use remb::receiver_stats::RembReceiverStats;

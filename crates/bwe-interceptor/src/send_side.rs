@@ -1,10 +1,17 @@
-//! bwe-core's send-side estimator behind rtc's `BandwidthEstimator` seam.
+//! bwe-core's send-side controller behind rtc's `BandwidthEstimator` seam.
 //!
 //! rtc's `CongestionControlInterceptor` records departures, joins TWCC or RFC 8888 feedback with
 //! them and hands the estimator ready-made `PacketReport`s; whatever `target_bitrate` says after
 //! each batch rides to rtc's pacer as `Attribute::TargetBitrateChanged`. [`BweSendSide`] fills
 //! that seam, so `configure_congestion_control(registry, BweSendSide::default(), …)` replaces
 //! `rtc::interceptor::Gcc` with no other change.
+//!
+//! With our pacer ([`BweSendSide::with_pacer`], what the chain helpers build) both adapters share
+//! one [`SendSideController`](bwe_core::controller::SendSideController) (see
+//! [`crate::controller`]): this one feeds it feedback, the pacer feeds it packets and drives its
+//! timers, and the controller decides the target, the pushback, the probes and every release.
+//! `Attribute::TargetBitrateChanged` is then only a courtesy to other interceptors; our pacer
+//! does not read it.
 //!
 //! What the seam does not carry, and how this adapter copes:
 //!
@@ -15,33 +22,26 @@
 //!   `now − departure`, the round trip plus the remote's reporting delay (≤ one feedback interval,
 //!   100 ms for rtc's TWCC receiver). It only sets AIMD's response time and the loss controller's
 //!   decrease spacing, where an overestimate errs on the slow side.
-//! - **Probing.** The seam has no way to reach the pacer, so probing goes through a
-//!   [`ProbeMailbox`] shared with the [`ProbingPacer`](crate::ProbingPacer) (see
-//!   [`with_probe_mailbox`](BweSendSide::with_probe_mailbox); the chain helpers wire it). When
-//!   the pacer reports that media started, the estimator is told the network is available and
-//!   schedules its initial clusters; every cluster it asks for (after feedback, on timeouts) is
-//!   posted to the mailbox, and each report is looked up there by SSRC, wire sequence number and
-//!   departure to say which cluster the packet belonged to. Without a mailbox (rtc's own pacer
-//!   cannot send clusters) no probing is started and the target ramps at AIMD speed.
-//! - **Data in flight.** With a mailbox, each feedback batch resolves, for the pacer's
-//!   congestion window, every byte released up to the newest departure it reports, and passes
-//!   on the round-trip time (see [`ProbeMailbox`]).
-//! - **Pacing rate.** `target_bitrate` returns the target, as the seam specifies; the probing
-//!   pacer multiplies it by its pacing factor (rtc's own pacer paces at the target itself).
+//! - **Probe attribution.** Each report is looked up in the controller's attribution table by
+//!   SSRC, wire sequence number and departure, which the pacer recorded when it released the
+//!   probe packet.
+//! - **Pacing rate.** `target_bitrate` returns the target, as the seam specifies; rtc's own pacer
+//!   (used when there is no probing pacer) paces at the target itself.
 //!
 //! The adapter publishes its figures to a [`BweHandle`] and emits `tracing` events for every
 //! change of the detector, AIMD, the loss controller and the target (see [`crate::events`]).
 
 use std::time::Instant;
 
-use bwe_core::send_side::{SendSideConfig, SendSideEstimator, SendSideStats};
-use bwe_core::{TimeDelta, Timestamp};
+use bwe_core::controller::ControllerConfig;
+use bwe_core::send_side::{SendSideConfig, SendSideStats};
+use bwe_core::{Bitrate, TimeDelta};
 use rtc::interceptor::{BandwidthEstimator, EstimatorStats, PacketReport};
 
-use crate::epoch::Epoch;
+use crate::controller::SharedController;
 use crate::events;
 use crate::handle::BweHandle;
-use crate::pacer::ProbeMailbox;
+use crate::pacer::ProbingPacer;
 use crate::report_map::{ReportMapper, SCRATCH_CAPACITY};
 
 /// The send-side figures a [`BweHandle`] carries.
@@ -50,6 +50,9 @@ use crate::report_map::{ReportMapper, SCRATCH_CAPACITY};
 pub struct BweSendSideStats {
     /// bwe-core's own figures (target, delay- and loss-based limits, detector state, RTT, …).
     pub core: SendSideStats,
+    /// The rate the encoder should produce: the target, lowered while the pacer's congestion
+    /// window pushes back (equal to the target without our pacer).
+    pub encoder_target: Option<Bitrate>,
     /// Feedback batches received (non-empty `on_reports` calls).
     pub feedback_batches: u64,
     /// Packet reports received.
@@ -60,17 +63,12 @@ pub struct BweSendSideStats {
     pub rfc8888_reports: u64,
 }
 
-/// `bwe_core::SendSideEstimator` as an `rtc::interceptor::BandwidthEstimator`: a drop-in for
-/// `rtc::interceptor::Gcc`. See the module docs for what the seam does and does not carry.
+/// `bwe_core`'s send-side controller as an `rtc::interceptor::BandwidthEstimator`: a drop-in
+/// for `rtc::interceptor::Gcc`. See the module docs for what the seam does and does not carry.
 #[derive(Debug)]
 pub struct BweSendSide {
-    estimator: SendSideEstimator,
-    epoch: Epoch,
+    shared: SharedController,
     mapper: ReportMapper,
-    handle: BweHandle,
-    stats: BweSendSideStats,
-    mailbox: Option<ProbeMailbox>,
-    network_announced: bool,
 }
 
 impl Default for BweSendSide {
@@ -80,72 +78,54 @@ impl Default for BweSendSide {
 }
 
 impl BweSendSide {
-    /// An estimator with `config`, publishing to a fresh [`BweHandle`].
+    /// An estimator with `config` for rtc's own pacer (no probing: that pacer cannot send
+    /// clusters), publishing to a fresh [`BweHandle`].
     pub fn new(config: SendSideConfig) -> Self {
-        let estimator = SendSideEstimator::new(config);
-        let stats = BweSendSideStats {
-            core: estimator.stats(),
-            ..BweSendSideStats::default()
-        };
+        Self::from_shared(SharedController::new(
+            ControllerConfig {
+                estimator: config,
+                ..ControllerConfig::default()
+            },
+            false,
+        ))
+    }
+
+    /// An estimator and our pacer sharing one controller (see [`crate::controller`]): put the
+    /// estimator in rtc's `CongestionControlInterceptor` and the pacer at
+    /// [`PACER_SLOT`](crate::PACER_SLOT).
+    pub fn with_pacer(config: ControllerConfig) -> (Self, ProbingPacer) {
+        let shared = SharedController::new(config, true);
+        (Self::from_shared(shared.clone()), ProbingPacer::new(shared))
+    }
+
+    fn from_shared(shared: SharedController) -> Self {
+        shared.lock().publish_estimator();
         Self {
-            estimator,
-            epoch: Epoch::new(),
+            shared,
             mapper: ReportMapper::new(),
-            handle: BweHandle::new(),
-            stats,
-            mailbox: None,
-            network_announced: false,
         }
     }
 
-    /// Probes through `mailbox`, shared with a [`ProbingPacer`](crate::ProbingPacer) in the same
-    /// chain (see the module docs).
-    pub fn with_probe_mailbox(mut self, mailbox: ProbeMailbox) -> Self {
-        self.mailbox = Some(mailbox);
-        self
-    }
-
-    /// Announces the network once media flows, and hands the clusters the estimator asks for to
-    /// the pacer (or drops them when there is none to send them).
-    fn exchange_probes(&mut self, now: Timestamp) {
-        let Some(mailbox) = &self.mailbox else {
-            while self.estimator.poll_probe().is_some() {}
-            return;
-        };
-        if !self.network_announced && mailbox.media_started_at().is_some() {
-            self.network_announced = true;
-            self.estimator.on_network_available(now);
+    /// Publishes to `handle` instead (to share one handle across the components of a chain);
+    /// the paired pacer publishes there too.
+    pub fn with_handle(self, handle: BweHandle) -> Self {
+        {
+            let mut core = self.shared.lock();
+            core.handle = handle;
+            core.publish_estimator();
         }
-        let estimator = &mut self.estimator;
-        mailbox.post_clusters(|| estimator.poll_probe());
-    }
-
-    /// Publishes to `handle` instead (to share one handle across the components of a chain).
-    pub fn with_handle(mut self, handle: BweHandle) -> Self {
-        self.handle = handle;
-        self.publish();
         self
     }
 
     /// A clone of the handle this estimator publishes to; keep it before moving the estimator
     /// into a chain.
     pub fn handle(&self) -> BweHandle {
-        self.handle.clone()
-    }
-
-    /// The wrapped estimator.
-    pub fn estimator(&self) -> &SendSideEstimator {
-        &self.estimator
+        self.shared.lock().handle.clone()
     }
 
     /// The figures last published.
     pub fn bwe_stats(&self) -> BweSendSideStats {
-        self.stats
-    }
-
-    fn publish(&self) {
-        let stats = self.stats;
-        self.handle.update(|s| s.send_side = Some(stats));
+        self.shared.lock().stats
     }
 }
 
@@ -154,71 +134,78 @@ impl BandwidthEstimator for BweSendSide {
         if reports.is_empty() {
             return;
         }
-        let now_ts = self.epoch.timestamp(now);
-        let before = self.stats.core;
+        let mut core = self.shared.lock();
+        let core = &mut *core;
+        let now_ts = core.epoch.timestamp(now);
+        let before = core.stats.core;
 
         let summary = ReportMapper::summarize(now, reports);
         if let Some(rtt) = summary.rtt {
-            self.estimator.on_rtt(now_ts, rtt);
+            core.controller.on_rtt(now_ts, rtt);
         }
         for report in reports {
-            let sent = crate::report_map::sent_packet(&mut self.epoch, report);
-            self.estimator.on_sent(now_ts, &sent);
-        }
-        if let Some(mailbox) = &self.mailbox {
-            self.estimator.set_pushback_target(mailbox.pushback());
+            let sent = crate::report_map::sent_packet(&mut core.epoch, report);
+            core.controller.on_sent(now_ts, &sent);
         }
         for chunk in reports.chunks(SCRATCH_CAPACITY) {
-            let results = match &self.mailbox {
-                Some(mailbox) => mailbox.with_lookup(|lookup| {
-                    let probe_of =
-                        |r: &PacketReport| lookup(r.ssrc, r.rtp_sequence_number, r.departure);
-                    self.mapper
-                        .map_chunk(&mut self.epoch, now_ts, chunk, &probe_of)
-                }),
-                None => self
-                    .mapper
-                    .map_chunk(&mut self.epoch, now_ts, chunk, &|_| None),
+            // The epoch is set by now, so a copy converts exactly as the original does.
+            let epoch = core.epoch;
+            let controller = &core.controller;
+            let probe_of = |r: &PacketReport| {
+                let departure = { epoch }.timestamp(r.departure);
+                controller.probe_of(r.ssrc, r.rtp_sequence_number, departure)
             };
+            let results = self
+                .mapper
+                .map_chunk(&mut core.epoch, now_ts, chunk, &probe_of);
             if !results.is_empty() {
-                self.estimator.on_feedback(now_ts, results);
+                core.controller.on_feedback(now_ts, results);
             }
         }
-        if let Some(mailbox) = &self.mailbox {
-            let through = reports.iter().map(|r| r.departure).max();
-            let rtt = self.estimator.stats().rtt.and_then(|r| r.try_into().ok());
-            mailbox.feedback(through, rtt);
-        }
-        self.exchange_probes(now_ts);
+        let through = reports
+            .iter()
+            .map(|r| r.departure)
+            .max()
+            .map(|d| core.epoch.timestamp(d));
+        core.controller.feedback_done(now_ts, through);
 
-        self.stats.feedback_batches += 1;
-        self.stats.reports += reports.len() as u64;
-        self.stats.reports_without_arrival_time += summary.without_arrival_time;
-        self.stats.rfc8888_reports += summary.rfc8888;
-        self.stats.core = self.estimator.stats();
-        events::send_side_changes(now_ts, &before, &self.stats.core);
-        self.publish();
+        core.stats.feedback_batches += 1;
+        core.stats.reports += reports.len() as u64;
+        core.stats.reports_without_arrival_time += summary.without_arrival_time;
+        core.stats.rfc8888_reports += summary.rfc8888;
+        let after = core.controller.estimator_stats();
+        events::send_side_changes(now_ts, &before, &after);
+        core.publish_estimator();
+        core.publish_pacer(now, false);
     }
 
     fn target_bitrate(&self) -> f64 {
-        self.estimator.target().as_bps_f64()
+        self.shared.lock().controller.output().target.as_bps_f64()
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        let now_ts = self.epoch.timestamp(now);
-        self.exchange_probes(now_ts);
-        self.estimator.handle_timeout(now_ts);
-        self.exchange_probes(now_ts);
+        let mut core = self.shared.lock();
+        if core.paced {
+            // The pacer drives the controller's timers.
+            return;
+        }
+        let now_ts = core.epoch.timestamp(now);
+        core.controller.handle_timeout(now_ts);
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.estimator
+        let core = self.shared.lock();
+        if core.paced {
+            return None;
+        }
+        core.controller
+            .estimator()
             .poll_timeout()
-            .and_then(|t: Timestamp| self.epoch.instant(t))
+            .and_then(|t| core.epoch.instant(t))
     }
 
     fn stats(&self) -> EstimatorStats {
-        let core = &self.stats.core;
+        let core = &self.shared.lock().stats.core;
         let mut stats = EstimatorStats::default();
         stats.delay_based_bitrate = core.delay_based.map(|b| b.as_bps_f64());
         stats.loss_based_bitrate = core.loss_based.map(|b| b.as_bps_f64());

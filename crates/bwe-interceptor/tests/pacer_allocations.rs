@@ -1,19 +1,21 @@
-//! The probing pacer's media path and the estimator's probe lookup allocate nothing once warmed
-//! up.
+//! The probing pacer's media path and the estimator's feedback path (with its probe lookups)
+//! allocate nothing once warmed up.
 //!
 //! A counting global allocator (per thread, so the harness's other threads do not interfere)
 //! wraps the system allocator. Packets and feedback reports are built before counting starts;
-//! then they are handed to the pacer (write, timeouts, write-out) and to `BweSendSide` with a
-//! probe mailbox while counting. Padding packets are not on this path: each one allocates its
-//! header-extension list (rtc-rtp keeps extensions in a `Vec`).
+//! then they are handed to the pacer (write, timeouts, write-out) and to `BweSendSide` while
+//! counting; both share one send-side controller. Padding packets are not on this path: each one
+//! allocates its header-extension list (rtc-rtp keeps extensions in a `Vec`).
 
 mod support;
 
 use alloc_counter::{CountingAllocator, allocations};
 use std::time::{Duration, Instant};
 
-use bwe_core::{DataSize, ProbeInfo};
-use bwe_interceptor::{BweSendSide, PacerConfig, ProbeMailbox, ProbingPacer};
+use bwe_core::Bitrate;
+use bwe_core::controller::ControllerConfig;
+use bwe_core::send_side::SendSideConfig;
+use bwe_interceptor::{BweSendSide, PacerConfig, ProbingPacer};
 use rtc::interceptor::{
     AttributedPacket, BandwidthEstimator, Interceptor, Packet, PacketReport, TaggedPacket,
 };
@@ -75,14 +77,16 @@ fn pace(pacer: &mut ProbingPacer, packets: Vec<TaggedPacket>) -> usize {
 #[test]
 fn pacer_media_path_allocates_nothing_after_warm_up() {
     let base = Instant::now();
-    let mut pacer = ProbingPacer::new(
-        PacerConfig {
-            start: bwe_core::Bitrate::from_kbps(1_000),
+    let (_estimator, mut pacer) = BweSendSide::with_pacer(ControllerConfig {
+        estimator: SendSideConfig {
+            start: Bitrate::from_kbps(1_000),
+            ..SendSideConfig::default()
+        },
+        pacer: PacerConfig {
+            probing: false,
             ..PacerConfig::default()
         },
-        ProbeMailbox::new(),
-    )
-    .with_handle(bwe_interceptor::BweHandle::new());
+    });
     pacer.bind_local_stream(&video_stream(SSRC, None, Some(5)));
     let warm_up = packets(base, 0, 1_000);
     let measured = packets(base, 1_000, 3_000);
@@ -96,51 +100,73 @@ fn pacer_media_path_allocates_nothing_after_warm_up() {
     assert_eq!(during, 0, "{during} allocations for {count} packets");
 }
 
-fn report(base: Instant, id: u64) -> PacketReport {
-    PacketReport {
-        ssrc: SSRC,
+/// What the pacer wrote out, as the send history would report it: arrived 20 ms later.
+fn report(id: u64, packet: &TaggedPacket, base: Instant) -> Option<PacketReport> {
+    let Packet::Rtp(rtp) = &packet.message.packet else {
+        return None;
+    };
+    Some(PacketReport {
+        ssrc: rtp.header.ssrc,
         id,
-        rtp_sequence_number: id as u16,
+        rtp_sequence_number: rtp.header.sequence_number,
         is_twcc: true,
         twcc_sequence_number: id as u16,
         size: 1_212,
         arrived: true,
-        departure: base + Duration::from_millis(id * 5),
-        arrival: Some(Duration::from_millis(id * 5 + 20)),
+        departure: packet.now,
+        arrival: Some(packet.now.duration_since(base) + Duration::from_millis(20)),
         ecn: Ecn::NotEct,
-    }
+    })
 }
 
-/// The estimator's side: looking every report up in the probe table adds no allocation to
-/// feedback handling.
+/// The estimator's side: feedback for what the pacer sent, initial probe clusters included
+/// (so the probe lookups hit), adds no allocation once warmed up.
 #[test]
-fn probe_lookup_on_feedback_allocates_nothing_after_warm_up() {
+fn feedback_with_probe_lookups_allocates_nothing_after_warm_up() {
     let base = Instant::now();
-    let mailbox = ProbeMailbox::new();
-    let mut estimator = BweSendSide::default().with_probe_mailbox(mailbox.clone());
-    for id in (0..600).step_by(7) {
-        let r = report(base, id);
-        mailbox.record(
-            r.ssrc,
-            r.rtp_sequence_number,
-            r.departure,
-            ProbeInfo {
-                cluster_id: (id / 100) as u32 + 1,
-                min_probes: 5,
-                min_bytes: DataSize::from_bytes(6_000),
-            },
-        );
+    let (mut estimator, mut pacer) = BweSendSide::with_pacer(ControllerConfig {
+        estimator: SendSideConfig {
+            start: Bitrate::from_kbps(1_000),
+            ..SendSideConfig::default()
+        },
+        pacer: PacerConfig::default(),
+    });
+    pacer.bind_local_stream(&video_stream(SSRC, None, Some(5)));
+    // Three seconds of media; the first one starts the initial clusters (padded).
+    let mut wire = Vec::new();
+    for packet in packets(base, 0, 3_000) {
+        let now = packet.now;
+        pacer.handle_write(packet).expect("write");
+        while let Some(deadline) = pacer.poll_timeout() {
+            if deadline > now {
+                break;
+            }
+            pacer.handle_timeout(now).expect("timeout");
+            while let Some(out) = pacer.poll_write() {
+                wire.push(out);
+            }
+        }
     }
-    let batches: Vec<(Instant, Vec<PacketReport>)> = (0..30u64)
-        .map(|b| {
-            let reports = (b * 20..b * 20 + 20).map(|id| report(base, id)).collect();
-            (base + Duration::from_millis(b * 100 + 150), reports)
-        })
+    let reports: Vec<PacketReport> = wire
+        .iter()
+        .enumerate()
+        .filter_map(|(id, p)| report(id as u64, p, base))
+        .collect();
+    assert!(reports.len() > 600, "{} packets left", reports.len());
+    let batches: Vec<(Instant, &[PacketReport])> = reports
+        .chunks(20)
+        .map(|c| (c[c.len() - 1].departure + Duration::from_millis(40), c))
         .collect();
     let (warm_up, measured) = batches.split_at(10);
     for (now, reports) in warm_up {
         estimator.on_reports(*now, reports);
     }
+    let probe = estimator
+        .bwe_stats()
+        .core
+        .probe_result
+        .expect("the initial clusters were attributed and measured");
+    assert!(probe > Bitrate::from_kbps(1_000), "{probe:?}");
     let before = allocations();
     for (now, reports) in measured {
         estimator.on_reports(*now, reports);

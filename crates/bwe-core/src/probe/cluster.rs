@@ -56,6 +56,11 @@ impl ClusterQueue {
         self.len += 1;
     }
 
+    /// Whether no cluster waits.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Removes and returns the oldest cluster.
     pub(crate) fn pop(&mut self) -> Option<ProbeCluster> {
         if self.len == 0 {

@@ -1,13 +1,10 @@
-//! The probing pacer: paces media at a multiple of the target, sends the estimator's probe
-//! clusters (padding when there is not enough media) and tells the estimator which packets
-//! were probes.
+//! The probing pacer: the `Slot::Pacer` adapter of the send-side controller. It writes out what
+//! the controller releases (media, retransmissions, probe padding), renumbering each stream so
+//! padding has room, and translates NACKs back.
 
-pub mod mailbox;
 pub mod probing_pacer;
 pub(crate) mod sequence_map;
-pub mod stats;
 pub(crate) mod stream;
 
-pub use mailbox::ProbeMailbox;
-pub use probing_pacer::{PACER_SLOT, PacerConfig, ProbingPacer};
-pub use stats::PacerStats;
+pub use bwe_core::pacer::{PacerConfig, PacerStats};
+pub use probing_pacer::{PACER_SLOT, ProbingPacer};

@@ -21,8 +21,6 @@
 //! bytes): with 250-byte packets a probe's measured rate came out about 15 % under the link's
 //! (2.0 Mbit/s results on a 2.5 Mbit/s link), with 1 000-byte packets as with media, 4 %.
 
-use std::time::{Duration, Instant};
-
 use bytes::Bytes;
 use rtc::interceptor::StreamInfo;
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::{
@@ -58,30 +56,7 @@ pub struct PacedStream {
     last_timestamp: Option<u32>,
     /// Extension ids the stream did not negotiate, for the filler.
     filler_ids: [u8; FILLER_ELEMENTS],
-    /// Retransmissions accepted, direct-mapped by application sequence number.
-    resent: Box<[Resent]>,
-    /// When each media packet was first queued, direct-mapped by application sequence number.
-    originals: Box<[Option<(u16, Instant)>]>,
 }
-
-/// What the pacer remembers of one retransmitted packet.
-#[derive(Debug, Clone, Copy, Default)]
-struct Resent {
-    /// Application sequence number.
-    seq: u16,
-    /// When a retransmission of it was last accepted into the queue, if ever.
-    accepted: Option<Instant>,
-    /// How many retransmissions of it were accepted.
-    count: u8,
-    /// Whether that retransmission is still queued.
-    pending: bool,
-}
-
-/// Retransmissions remembered per stream (the NACK responder's default history).
-pub const RESENT_SLOTS: usize = 1024;
-
-/// The spacing between retransmissions of one packet doubles at most this many times.
-const MAX_BACKOFF_DOUBLINGS: u32 = 4;
 
 impl PacedStream {
     pub fn new(info: &StreamInfo) -> Self {
@@ -104,65 +79,6 @@ impl PacedStream {
             payload_type: info.payload_type,
             last_timestamp: None,
             filler_ids,
-            resent: vec![Resent::default(); RESENT_SLOTS].into_boxed_slice(),
-            originals: vec![None; RESENT_SLOTS].into_boxed_slice(),
-        }
-    }
-
-    /// Whether a retransmission of application number `seq` may be queued at `now`: not while
-    /// an earlier one is still queued, nor sooner than `min_interval` after the last one
-    /// accepted, doubled for each retransmission after the first (up to 16×), so that repeats
-    /// of old losses give way to first retransmissions of new ones.
-    pub fn retransmission_allowed(&self, seq: u16, now: Instant, min_interval: Duration) -> bool {
-        let r = &self.resent[usize::from(seq) % RESENT_SLOTS];
-        if r.seq != seq {
-            return true;
-        }
-        let Some(accepted) = r.accepted else {
-            return true;
-        };
-        let doublings = u32::from(r.count.saturating_sub(1)).min(MAX_BACKOFF_DOUBLINGS);
-        !r.pending && now.saturating_duration_since(accepted) >= min_interval * (1 << doublings)
-    }
-
-    /// The first transmission of application number `seq` entered the queue at `now`.
-    pub fn original_queued(&mut self, seq: u16, now: Instant) {
-        self.originals[usize::from(seq) % RESENT_SLOTS] = Some((seq, now));
-    }
-
-    /// How long ago the first transmission of `seq` was queued: `None` when this stream never
-    /// queued one in the slot, `Duration::MAX` when the slot has moved on to a newer packet
-    /// (the original is more than [`RESENT_SLOTS`] packets old).
-    pub fn original_age(&self, seq: u16, now: Instant) -> Option<Duration> {
-        let (slot_seq, at) = self.originals[usize::from(seq) % RESENT_SLOTS]?;
-        Some(if slot_seq == seq {
-            now.saturating_duration_since(at)
-        } else {
-            Duration::MAX
-        })
-    }
-
-    /// A retransmission of `seq` entered the queue at `now`.
-    pub fn retransmission_queued(&mut self, seq: u16, now: Instant) {
-        let r = &mut self.resent[usize::from(seq) % RESENT_SLOTS];
-        let count = if r.seq == seq && r.accepted.is_some() {
-            r.count.saturating_add(1)
-        } else {
-            1
-        };
-        *r = Resent {
-            seq,
-            accepted: Some(now),
-            count,
-            pending: true,
-        };
-    }
-
-    /// A retransmission of `seq` left the queue.
-    pub fn retransmission_released(&mut self, seq: u16) {
-        let r = &mut self.resent[usize::from(seq) % RESENT_SLOTS];
-        if r.seq == seq {
-            r.pending = false;
         }
     }
 

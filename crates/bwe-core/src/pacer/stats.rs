@@ -1,9 +1,8 @@
-//! What the probing pacer publishes to the [`BweHandle`](crate::BweHandle).
+//! [`PacerStats`]: the pacer's figures, for the application and for tests.
 
-use bwe_core::{Bitrate, DataSize, TimeDelta};
+use crate::units::{Bitrate, DataSize, TimeDelta};
 
-/// The pacer's figures, refreshed on its timeouts (at most every
-/// [`PacerConfig::publish_interval`](crate::PacerConfig::publish_interval)) and on every drop.
+/// What the pacer has done and holds. Counters are totals since construction.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[non_exhaustive]
 pub struct PacerStats {
@@ -18,6 +17,10 @@ pub struct PacerStats {
     pub queued_bytes: DataSize,
     /// Packets refused because the queue was full.
     pub dropped_packets: u64,
+    /// Media packets dropped because they had waited longer than the queue time limit.
+    pub stale_packets: u64,
+    /// Bytes of those packets.
+    pub stale_bytes: DataSize,
     /// Media packets released.
     pub media_packets: u64,
     /// Padding packets generated to fill probe clusters.
@@ -28,15 +31,16 @@ pub struct PacerStats {
     pub clusters_sent: u64,
     /// Probe clusters abandoned: no stream to pad on and no media to send.
     pub clusters_skipped: u64,
-    /// NACKs rewritten from wire to application sequence numbers.
+    /// NACKs rewritten from wire to application sequence numbers (counted by the adapter that
+    /// renumbers).
     pub nacks_translated: u64,
-    /// Retransmissions (RTX or on the media SSRC) queued.
+    /// Retransmissions queued.
     pub retransmissions: u64,
-    /// Retransmissions refused: the same packet was still queued or resent too recently, or
-    /// new media had left too little of the target (see the pacer's module docs).
+    /// Retransmissions refused: the same packet was still queued or resent too recently, its
+    /// original is too old, or new media had left too little of the target.
     pub retransmissions_refused: u64,
     /// The congestion window: (RTT + accepted queue) × target, at least 3 000 bytes; `None`
-    /// until the estimator knows a round-trip time, or when the window is turned off.
+    /// until a round-trip time is known, or when the window is turned off.
     pub congestion_window: Option<DataSize>,
     /// Bytes released and not yet resolved by feedback.
     pub in_flight: DataSize,
@@ -50,7 +54,6 @@ pub struct PacerStats {
     /// Probe clusters abandoned part-way because the window became full.
     pub clusters_interrupted: u64,
     /// The encoder target pushed back because the window is filling: the target × the pushback
-    /// ratio (see the pacer's module docs); `None` while the ratio is 1. The handle's target is
-    /// the lower of this and the estimator's.
+    /// ratio; `None` while the ratio is 1.
     pub pushback_target: Option<Bitrate>,
 }
