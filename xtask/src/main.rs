@@ -25,14 +25,13 @@
 mod output;
 mod plot;
 mod progress;
-mod spec;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use spec::{EstimatorName, Scenario};
+use bwe_e2e::scenario::{self as spec, EstimatorName, Scenario};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "Project tasks")]

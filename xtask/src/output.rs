@@ -1,8 +1,9 @@
 //! Runs one scenario and reports it: the metrics table and the checks on stdout, `trace.csv`,
 //! `metrics.json` and `plot.svg` in the output folder (written only once the call has run).
 //!
-//! A file without `[[flow]]` runs the one-flow [`run_call`] exactly as before; with flows it
-//! runs [`run_multi_call`], writes `trace-flow<N>.csv` per flow (with the pacer queue column)
+//! Running and checking is `bwe_e2e::scenario`'s (so tests run the same files the same way);
+//! this writes the report. A file without `[[flow]]` runs the one-flow call; with flows it
+//! writes `trace-flow<N>.csv` per flow (with the pacer queue column)
 //! and the forward flows' sum as `trace.csv`, and prints one table row per flow plus the
 //! aggregate's, fairness and each capacity change's convergence and overshoot. Metrics are
 //! defined in `docs/scenarios.md`.
@@ -11,18 +12,16 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use bwe_core::Bitrate;
-use bwe_e2e::{
-    Activity, Direction, Estimator, FlowSet, Media, Metrics, MultiCallSpec, Trace, run_call,
-    run_multi_call,
-};
+use bwe_e2e::scenario::{self, CheckResult, MetricName, Scenario, ScenarioRun};
+use bwe_e2e::{Direction, Media, Metrics, Trace};
 use serde::Serialize;
 use vnet_sim::SimDuration;
 
 use crate::plot;
-use crate::spec::{CheckSpec, MetricName, Scenario};
 
+/// A check's outcome as `metrics.json` lists it.
 #[derive(Debug, Serialize)]
-struct CheckResult {
+struct CheckOut {
     metric: MetricName,
     #[serde(skip_serializing_if = "Option::is_none")]
     flow: Option<usize>,
@@ -32,6 +31,21 @@ struct CheckResult {
     max: f64,
     value: Option<f64>,
     passed: bool,
+}
+
+impl From<CheckResult> for CheckOut {
+    fn from(c: CheckResult) -> Self {
+        Self {
+            metric: c.spec.metric,
+            flow: c.spec.flow,
+            from_s: c.from.as_secs_f64(),
+            to_s: c.to.as_secs_f64(),
+            min: c.spec.min,
+            max: c.spec.max,
+            value: c.value,
+            passed: c.passed,
+        }
+    }
 }
 
 fn ms(d: Option<SimDuration>) -> Option<f64> {
@@ -44,125 +58,6 @@ fn kbps(r: Option<Bitrate>) -> Option<f64> {
 
 fn secs(d: Option<SimDuration>) -> Option<f64> {
     d.map(SimDuration::as_secs_f64)
-}
-
-/// One flow of a finished run.
-struct FlowOut {
-    trace: Trace,
-    activity: Activity,
-    direction: Direction,
-    estimator: Estimator,
-    media: Media,
-}
-
-/// What a run recorded, single- or multi-flow, in the shape the metrics need.
-struct Recorded {
-    flows: Vec<FlowOut>,
-    /// Whether the file had `[[flow]]` tables.
-    multi: bool,
-    duration: SimDuration,
-}
-
-impl Recorded {
-    /// Indices of the flows whose media crosses `direction`'s bottleneck.
-    fn in_direction(&self, direction: Direction) -> Vec<usize> {
-        (0..self.flows.len())
-            .filter(|&i| self.flows[i].direction == direction)
-            .collect()
-    }
-
-    fn set(&self, members: &[usize]) -> FlowSet<'_> {
-        FlowSet::new(
-            members
-                .iter()
-                .map(|&i| (&self.flows[i].trace, &self.flows[i].activity)),
-        )
-    }
-
-    /// The aggregate trace: the forward flows summed (the one flow itself when single).
-    fn aggregate(&self) -> Trace {
-        let forward = self.in_direction(Direction::LeftToRight);
-        if forward.len() == 1 {
-            return self.flows[forward[0]].trace.clone();
-        }
-        self.set(&forward).combined()
-    }
-
-    /// The value of `metric` over `[from, to)` for flow `flow` (1-based) or the forward
-    /// aggregate.
-    fn value(
-        &self,
-        aggregate: &Trace,
-        metric: MetricName,
-        flow: Option<usize>,
-        from: SimDuration,
-        to: SimDuration,
-    ) -> Option<f64> {
-        let direction = flow.map_or(Direction::LeftToRight, |f| self.flows[f - 1].direction);
-        let members = self.in_direction(direction);
-        let set = self.set(&members);
-        let trace = flow.map_or(aggregate, |f| &self.flows[f - 1].trace);
-        // The flow's position in its set, or every member for the aggregate.
-        let positions: Vec<usize> = match flow {
-            Some(f) => members
-                .iter()
-                .position(|&m| m == f - 1)
-                .into_iter()
-                .collect(),
-            None => (0..members.len()).collect(),
-        };
-        let largest = |values: Vec<Option<f64>>| {
-            values
-                .into_iter()
-                .collect::<Option<Vec<f64>>>()
-                .and_then(|v| v.into_iter().reduce(f64::max))
-        };
-        let changes = || {
-            set.changes()
-                .into_iter()
-                .filter(move |c| c.at >= from && c.at < to)
-        };
-        let m = || trace.metrics(from, to);
-        match metric {
-            MetricName::Utilisation => m().utilisation,
-            MetricName::QueueP50Ms => ms(m().queue_p50),
-            MetricName::QueueP95Ms => ms(m().queue_p95),
-            MetricName::Loss => m().loss,
-            MetricName::TargetKbps => kbps(m().target),
-            MetricName::GoodputKbps => kbps(m().goodput),
-            MetricName::Fairness1s => set.fairness(SimDuration::from_secs(1), from, to),
-            MetricName::Fairness5s => set.fairness(SimDuration::from_secs(5), from, to),
-            MetricName::Fairness20s => set.fairness(SimDuration::from_secs(20), from, to),
-            MetricName::ConvergenceS => largest(changes().map(|c| secs(c.convergence)).collect()),
-            MetricName::Overshoot => largest(changes().map(|c| c.overshoot).collect()),
-            MetricName::Instability => largest(
-                positions
-                    .iter()
-                    .map(|&p| set.instability(p, from, to))
-                    .collect(),
-            ),
-            MetricName::StartupS => {
-                largest(positions.iter().map(|&p| secs(set.startup(p))).collect())
-            }
-        }
-    }
-}
-
-fn check(recorded: &Recorded, aggregate: &Trace, c: &CheckSpec) -> CheckResult {
-    let from = SimDuration::from_secs(c.from_s.unwrap_or(0));
-    let to = c.to_s.map_or(recorded.duration, SimDuration::from_secs);
-    let v = recorded.value(aggregate, c.metric, c.flow, from, to);
-    CheckResult {
-        metric: c.metric,
-        flow: c.flow,
-        from_s: from.as_secs_f64(),
-        to_s: to.as_secs_f64(),
-        min: c.min,
-        max: c.max,
-        value: v,
-        // A metric that could not be computed fails: "not measured" must never pass.
-        passed: v.is_some_and(|v| v >= c.min && v <= c.max),
-    }
 }
 
 fn csv(trace: &Trace, pacer: bool) -> String {
@@ -195,7 +90,7 @@ fn csv(trace: &Trace, pacer: bool) -> String {
 /// One finished run: what it measured and whether its checks passed.
 pub struct Outcome {
     file: MetricsFileOwned,
-    recorded: Recorded,
+    recorded: ScenarioRun,
     aggregate: Trace,
     /// Virtual duration of the media phase.
     pub virtual_s: f64,
@@ -266,7 +161,7 @@ struct MetricsFileOwned {
     fairness_20s: Option<f64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     flows: Vec<FlowFigures>,
-    checks: Vec<CheckResult>,
+    checks: Vec<CheckOut>,
 }
 
 impl Outcome {
@@ -489,50 +384,15 @@ pub fn describe(scenario: &Scenario) -> String {
     )
 }
 
-fn record(scenario: &Scenario) -> Result<Recorded, String> {
-    let call = &scenario.call;
-    let Some(flows) = &scenario.flows else {
-        let result = run_call(call).map_err(|e| e.to_string())?;
-        return Ok(Recorded {
-            flows: vec![FlowOut {
-                trace: result.trace,
-                activity: Activity::always(SimDuration::ZERO, call.duration),
-                direction: Direction::LeftToRight,
-                estimator: call.estimator,
-                media: Media::Video,
-            }],
-            multi: false,
-            duration: call.duration,
-        });
-    };
-    let mut spec = MultiCallSpec::new(call.seed, call.forward.clone(), flows.clone());
-    spec.backward = call.backward.clone();
-    spec.duration = call.duration;
-    let result = run_multi_call(&spec).map_err(|e| e.to_string())?;
-    Ok(Recorded {
-        flows: result
-            .flows
-            .into_iter()
-            .map(|f| FlowOut {
-                trace: f.trace,
-                activity: f.activity,
-                direction: f.direction,
-                estimator: f.estimator,
-                media: f.media,
-            })
-            .collect(),
-        multi: true,
-        duration: call.duration,
-    })
-}
-
 /// Runs the scenario's call and evaluates its checks.
 pub fn run(scenario: &Scenario) -> Result<Outcome, String> {
     let call = &scenario.call;
     // A panic inside the call (a bug in a chain or the harness) is this scenario's failure, not
     // the end of `scenario all`: it is reported like any error and the next scenario runs.
-    let recorded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| record(scenario)))
-        .map_err(|panic| {
+    let recorded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        scenario::run(scenario).map_err(|e| e.to_string())
+    }))
+    .map_err(|panic| {
         let what = panic
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
@@ -580,7 +440,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, String> {
     let checks = scenario
         .checks
         .iter()
-        .map(|c| check(&recorded, &aggregate, c))
+        .map(|c| CheckOut::from(recorded.check(&aggregate, c)))
         .collect();
     let estimator = match &scenario.flows {
         None => call.estimator.name().to_owned(),

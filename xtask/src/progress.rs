@@ -15,7 +15,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::output;
-use crate::spec::Scenario;
+use bwe_e2e::scenario::Scenario;
 
 /// The bar, or a hidden one that only forwards notes to stderr.
 pub struct Progress {

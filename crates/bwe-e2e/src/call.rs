@@ -8,8 +8,8 @@
 //! 1. builds a two-host simulation (`sender`, `receiver`), the forward link logging every packet;
 //! 2. builds both peers with [`Endpoint`]s for the estimator, adds the video track, connects and
 //!    waits for `Connected`;
-//! 3. at the start of media, re-applies the forward capacity schedule so that its offsets count
-//!    from there (ICE and DTLS take a few hundred virtual milliseconds, which a schedule written
+//! 3. at the start of media, re-applies the forward capacity schedule and adds the blackout
+//!    windows, so that their offsets count from there (ICE and DTLS take a few hundred virtual milliseconds, which a schedule written
 //!    as "600 kbit/s at 8 s" should not have to know);
 //! 4. sends a frame every frame interval at the target the sender's chain publishes, and samples
 //!    target and REMB at each interval boundary, sleeping on the virtual clock in between;
@@ -23,7 +23,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use vnet_sim::seed::derive_seed;
-use vnet_sim::{LinkConfig, LinkStats, QueueLimit, RateSchedule, Sim, SimDuration, SimTime};
+use vnet_sim::{
+    LinkConfig, LinkStats, QueueLimit, RateSchedule, Sim, SimDuration, SimTime, Window,
+};
 
 use crate::audio::AUDIO_SSRC;
 use crate::audio_model::AudioConfig;
@@ -46,10 +48,11 @@ pub struct CallSpec {
     pub nack: Nack,
     /// Virtual time of media, from the moment both peers are connected.
     pub duration: SimDuration,
-    /// Sender → receiver. Its capacity schedule's offsets count from the start of media;
-    /// `record_log` is turned on by the runner.
+    /// Sender → receiver. Its capacity schedule's offsets and its blackout windows (read as
+    /// offsets from `SimTime::ZERO`) count from the start of media; `record_log` is turned on
+    /// by the runner.
     pub forward: LinkConfig,
-    /// Receiver → sender (feedback).
+    /// Receiver → sender (feedback). Its blackout windows count from the start of media too.
     pub backward: LinkConfig,
     /// The encoder model; its seed is derived from `seed`.
     pub encoder: EncoderConfig,
@@ -110,6 +113,14 @@ pub struct CallResult {
     pub media_start: SimTime,
 }
 
+/// `window`, written as offsets from `SimTime::ZERO`, moved to start at `media_start`.
+pub(crate) fn after(media_start: SimTime, window: &Window) -> Window {
+    Window::new(
+        media_start + window.start.since_start(),
+        media_start + window.end.since_start(),
+    )
+}
+
 /// Runs `spec`. See the module docs for the steps.
 pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
     if spec.duration == SimDuration::ZERO {
@@ -122,10 +133,18 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
         b,
         LinkConfig {
             record_log: true,
+            blackouts: Vec::new(),
             ..spec.forward.clone()
         },
     );
-    builder.link(b, a, spec.backward.clone());
+    builder.link(
+        b,
+        a,
+        LinkConfig {
+            blackouts: Vec::new(),
+            ..spec.backward.clone()
+        },
+    );
     let sim = builder.build()?;
     let received = Arc::new(Received::default());
     let encoder = EncoderConfig {
@@ -169,6 +188,12 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
 
         let media_start = sim.time();
         sim.set_capacity(a, b, spec.forward.capacity.clone())?;
+        for w in &spec.forward.blackouts {
+            sim.add_blackout(a, b, after(media_start, w))?;
+        }
+        for w in &spec.backward.blackouts {
+            sim.add_blackout(b, a, after(media_start, w))?;
+        }
         let mut recorder = Recorder::new(spec.interval);
         let end = media_start + spec.duration;
         let frame_interval = video.model().frame_interval();

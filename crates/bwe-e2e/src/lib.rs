@@ -14,6 +14,8 @@
 //! - [`MultiCallSpec`], [`FlowSpec`], [`run_multi_call`] — several flows, each its own pair of
 //!   peers sending video, audio or both ([`Media`]), sharing one bottleneck per direction; one
 //!   [`Trace`] per flow plus the aggregate.
+//! - [`scenario`] — scenario files (`scenarios/*.toml`) parsed with located errors, run, and
+//!   their two-sided checks evaluated: what `cargo xtask scenario run` does, for tests.
 //! - [`FlowSet`] — the multi-flow metrics: convergence, overshoot, instability, startup,
 //!   fairness (defined in `docs/scenarios.md`).
 //! - [`Recorder`], [`Trace`], [`Metrics`] — per-interval capacity, send rate, goodput, target,
@@ -53,6 +55,7 @@ pub mod metrics;
 pub mod multi;
 mod pair;
 pub mod recorder;
+pub mod scenario;
 pub mod target;
 pub mod video;
 
@@ -64,7 +67,7 @@ pub use error::CallError;
 pub use estimator::{Endpoint, Estimator, Nack};
 pub use flow::{Activity, Direction, FlowSpec, Media};
 pub use flow_metrics::{ChangeResponse, FlowSet};
-pub use metrics::Metrics;
+pub use metrics::{MIN_INTERVAL_PACKETS, Metrics};
 pub use multi::{
     FlowResult, MultiCallResult, MultiCallSpec, flow_audio_ssrc, flow_ssrcs, run_multi_call,
 };

@@ -64,8 +64,9 @@ pub struct MultiCallSpec {
     pub seed: u64,
     /// Virtual time of media, from the moment every flow is connected.
     pub duration: SimDuration,
-    /// The bottleneck `r1 → r2` (left to right). Its capacity schedule's offsets count from the
-    /// start of media; `record_log` is turned on by the runner.
+    /// The bottleneck `r1 → r2` (left to right). Its capacity schedule's offsets and its
+    /// blackout windows (as offsets from `SimTime::ZERO`) count from the start of media;
+    /// `record_log` is turned on by the runner.
     pub forward: LinkConfig,
     /// The bottleneck `r2 → r1`, likewise.
     pub backward: LinkConfig,
@@ -212,6 +213,7 @@ fn build_sim(spec: &MultiCallSpec) -> Result<(Sim, Hosts), CallError> {
         r2,
         LinkConfig {
             record_log: true,
+            blackouts: Vec::new(),
             ..spec.forward.clone()
         },
     );
@@ -220,6 +222,7 @@ fn build_sim(spec: &MultiCallSpec) -> Result<(Sim, Hosts), CallError> {
         r1,
         LinkConfig {
             record_log: true,
+            blackouts: Vec::new(),
             ..spec.backward.clone()
         },
     );
@@ -333,6 +336,12 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
         let media_start = sim.time();
         sim.set_capacity(hosts.r1, hosts.r2, spec.forward.capacity.clone())?;
         sim.set_capacity(hosts.r2, hosts.r1, spec.backward.capacity.clone())?;
+        for w in &spec.forward.blackouts {
+            sim.add_blackout(hosts.r1, hosts.r2, crate::call::after(media_start, w))?;
+        }
+        for w in &spec.backward.blackouts {
+            sim.add_blackout(hosts.r2, hosts.r1, crate::call::after(media_start, w))?;
+        }
         for f in &mut live {
             let first = media_start + f.activity.start;
             f.next_frame = f.video.is_some().then_some(first);

@@ -84,6 +84,12 @@ impl<T, S> Bottleneck<T, S> {
     }
 
     /// The limit in bytes at `now`; `None` when there is none.
+    ///
+    /// A limit in time is the bytes the capacity in force carries in that time. While the
+    /// capacity is zero (a link that lost its grants, a schedule's outage window) the limit of
+    /// the last non-zero rate holds: a buffer is memory, sized in bytes, and does not vanish
+    /// because nothing drains it, so the queue fills to its usual size and then drops the tail.
+    /// Before any non-zero rate there is no such size and the limit is zero.
     #[inline]
     fn limit_bytes(&mut self, now: SimTime) -> Option<u64> {
         match self.limit {
@@ -92,7 +98,7 @@ impl<T, S> Bottleneck<T, S> {
             QueueLimit::Time(span) => {
                 let rate = self.server.nominal_rate(now)?;
                 match self.limit_cache {
-                    Some((cached, bytes)) if cached == rate => Some(bytes),
+                    Some((cached, bytes)) if cached == rate || rate == Rate::ZERO => Some(bytes),
                     _ => {
                         let bytes = rate.bytes_in(span);
                         self.limit_cache = Some((rate, bytes));
@@ -139,7 +145,8 @@ impl<T, S: Stage<T>> Bottleneck<T, S> {
     fn set_schedule(&mut self, now: SimTime, schedule: &RateSchedule, sink: &mut Sink<T>) {
         self.release(now, sink);
         self.server = Server::new(schedule, now);
-        self.limit_cache = None;
+        // The cache stays: it is keyed by rate, and it is the memory of the last non-zero
+        // rate's limit that a zero-capacity step keeps (see `limit_bytes`).
         self.queued_bytes = 0;
         for q in &mut self.queue {
             q.work -= served(q, now);
@@ -284,6 +291,56 @@ mod tests {
             Some(SimDuration::from_millis(300))
         );
         assert_eq!(l.stats().delivered.packets, 35);
+    }
+
+    /// A capacity of zero for a while is an outage the buffer survives: the queue keeps the
+    /// byte size of its 300 ms at the last rate, fills to it and drops the tail, and what it
+    /// holds is served, in order, when the capacity returns.
+    #[test]
+    fn a_zero_capacity_window_holds_the_usual_queue_and_serves_it_afterwards() {
+        // 1 Mbit/s, then nothing from 100 ms to 1 100 ms, then 1 Mbit/s again.
+        let capacity = RateSchedule::steps(
+            Rate::from_mbps(1),
+            [
+                (SimDuration::from_millis(100), Rate::ZERO),
+                (SimDuration::from_millis(1_100), Rate::from_mbps(1)),
+            ],
+        );
+        let mut l = link(capacity, QueueLimit::Time(SimDuration::from_millis(300)));
+        // One 1 250-byte packet every 10 ms, 0..2 000 ms.
+        for k in 0..200 {
+            l.handle_packet(ms(10 * k), Packet::new(k, 1250));
+            drain(&mut l, ms(10 * k));
+        }
+        drain(&mut l, ms(5_000));
+        let delivered: Vec<u64> = l
+            .log()
+            .iter()
+            .filter(|r| r.fate == Fate::Delivered)
+            .map(|r| r.seq)
+            .collect();
+        let dropped_in_outage = l
+            .log()
+            .iter()
+            .filter(|r| r.fate == Fate::Dropped(DropCause::QueueFull) && r.sent < ms(1_100))
+            .count();
+        // 0..=9 leave before the outage; of its 100 arrivals, 30 (37 500 B, 300 ms at
+        // 1 Mbit/s) wait through it and the other 70 are dropped.
+        assert!(delivered.windows(2).all(|w| w[0] < w[1]), "in order");
+        assert!(
+            (69..=71).contains(&dropped_in_outage),
+            "{dropped_in_outage} dropped"
+        );
+        let first_after = l
+            .log()
+            .iter()
+            .find(|r| r.fate == Fate::Delivered && r.at > ms(1_100))
+            .expect("served after the outage");
+        assert_eq!(first_after.at, ms(1_110), "{first_after:?}");
+        assert!(
+            first_after.queue_delay >= Some(SimDuration::from_millis(900)),
+            "{first_after:?}"
+        );
     }
 
     /// A byte limit counts the newcomer: a full buffer takes nothing until bytes leave.

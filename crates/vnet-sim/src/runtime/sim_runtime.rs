@@ -134,6 +134,12 @@ impl SimRuntime {
         )
     }
 
+    /// Cuts the wire `from → to` during `window` (absolute simulation time; a part already past
+    /// has no effect): a blackout planned ahead, e.g. at an offset from the start of media.
+    pub fn add_blackout(&self, from: HostId, to: HostId, window: Window) -> Result<(), SimError> {
+        self.change(from, to, LinkChange::Blackout(window))
+    }
+
     /// Cuts both directions between `a` and `b` until [`heal`](Self::heal). Either direction
     /// may be missing; at least one must exist.
     pub fn partition(&self, a: HostId, b: HostId) -> Result<(), SimError> {

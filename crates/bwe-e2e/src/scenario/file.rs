@@ -9,10 +9,12 @@
 use std::ops::Range;
 use std::path::Path;
 
-use bwe_e2e::{CallSpec, Direction, Estimator, FlowSpec, Media};
+use crate::{CallSpec, Direction, Estimator, FlowSpec, Media};
 use serde::Deserialize;
 use toml::Spanned;
-use vnet_sim::{LinkConfig, LossModel, QueueLimit, Rate, RateSchedule, SimDuration};
+use vnet_sim::{
+    LinkConfig, LossModel, QueueLimit, Rate, RateSchedule, SimDuration, SimTime, Window,
+};
 
 /// A scenario file as written.
 #[derive(Debug, Deserialize)]
@@ -163,9 +165,23 @@ pub struct LinkSpec {
     /// A mahimahi trace file for the capacity instead of steps, relative to the workspace root.
     #[serde(default)]
     pub trace: Option<Spanned<String>>,
+    /// Windows in which every packet leaving the bottleneck is lost (the wire is cut), in
+    /// seconds from the start of media.
+    #[serde(default)]
+    pub blackouts: Option<Spanned<Vec<BlackoutSpec>>>,
 }
 
-/// From `at_s` on, the capacity is `kbps`.
+/// From `from_s` to `to_s` (seconds from the start of media, fractions allowed) the wire is cut.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlackoutSpec {
+    /// Start, seconds.
+    pub from_s: f64,
+    /// End, seconds (exclusive).
+    pub to_s: f64,
+}
+
+/// From `at_s` on, the capacity is `kbps` (0: nothing is served; the queue keeps its size).
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
@@ -181,12 +197,17 @@ pub struct Step {
 pub enum MetricName {
     /// Goodput over capacity.
     Utilisation,
+    /// The lowest goodput over capacity of any whole second in the window ("held").
+    #[serde(rename = "min_utilisation_1s")]
+    MinUtilisation1s,
     /// Median queuing delay, ms.
     QueueP50Ms,
     /// 95th-percentile queuing delay, ms.
     QueueP95Ms,
     /// Fraction of packets lost on the forward link.
     Loss,
+    /// The largest loss fraction of any one trace interval (200 ms) in the window.
+    MaxIntervalLoss,
     /// Mean target, kbit/s.
     TargetKbps,
     /// Mean goodput, kbit/s.
@@ -212,7 +233,7 @@ pub enum MetricName {
 }
 
 /// `min ≤ metric ≤ max` over `[from_s, to_s)` of the media phase (the whole run by default).
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSpec {
     /// What is bounded.
@@ -270,9 +291,9 @@ pub fn parse(origin: &str, text: &str, root: &Path) -> Result<Scenario, String> 
             "duration_s must be between 1 and 3600",
         ));
     }
-    let forward = link(&file.forward, root, &at)?;
+    let forward = link(&file.forward, root, duration, &at)?;
     let backward = match &file.backward {
-        Some(spec) => link(spec, root, &at)?,
+        Some(spec) => link(spec, root, duration, &at)?,
         None => LinkConfig {
             delay: forward.delay,
             ..LinkConfig::default()
@@ -381,6 +402,7 @@ impl Scenario {
 fn link(
     spec: &LinkSpec,
     root: &Path,
+    duration: u64,
     at: &impl Fn(Option<Range<usize>>, &str) -> String,
 ) -> Result<LinkConfig, String> {
     let capacity = match (&spec.capacity, &spec.trace) {
@@ -399,12 +421,11 @@ fn link(
         (Some(steps), None) => {
             let list = steps.get_ref();
             let ordered = list.windows(2).all(|w| w[0].at_s < w[1].at_s);
-            if list.is_empty() || list[0].at_s != 0 || !ordered || list.iter().any(|s| s.kbps == 0)
-            {
+            if list.is_empty() || list[0].at_s != 0 || !ordered || list[0].kbps == 0 {
                 return Err(at(
                     Some(steps.span()),
                     "capacity needs steps with at_s starting at 0 and strictly increasing, and \
-                     kbps > 0",
+                     kbps > 0 at 0 (a later step may be 0: an outage)",
                 ));
             }
             RateSchedule::steps(
@@ -429,6 +450,29 @@ fn link(
             }
         }
     };
+    let mut blackouts = Vec::new();
+    if let Some(list) = &spec.blackouts {
+        for b in list.get_ref() {
+            let ok = b.from_s.is_finite()
+                && b.to_s.is_finite()
+                && b.from_s >= 0.0
+                && b.from_s < b.to_s
+                && b.to_s <= duration as f64;
+            if !ok {
+                return Err(at(
+                    Some(list.span()),
+                    "a blackout needs 0 <= from_s < to_s <= duration_s",
+                ));
+            }
+            // Checked finite and within the duration (≤ 3 600 s), so the casts are exact enough
+            // and cannot overflow.
+            let micros = |s: f64| SimDuration::from_micros((s * 1e6).round() as u64);
+            blackouts.push(Window::new(
+                SimTime::ZERO + micros(b.from_s),
+                SimTime::ZERO + micros(b.to_s),
+            ));
+        }
+    }
     Ok(LinkConfig {
         capacity,
         queue: spec.queue_ms.map_or(QueueLimit::Unlimited, |ms| {
@@ -436,6 +480,7 @@ fn link(
         }),
         delay: SimDuration::from_millis(spec.delay_ms),
         loss,
+        blackouts,
         ..LinkConfig::default()
     })
 }
@@ -589,6 +634,39 @@ max = 1
             err.starts_with("bad.toml:17:9: unknown variant `voice`"),
             "{err}"
         );
+    }
+
+    /// Outages parse: blackout windows (seconds from the start of media) and a capacity step
+    /// of zero after the first; a window outside the run, or zero capacity at the start, is
+    /// refused where it is written.
+    #[test]
+    fn blackouts_and_zero_capacity_steps_parse_and_bad_ones_are_located() {
+        let outage = GOOD
+            .replace(
+                "{ at_s = 10, kbps = 500 } ]",
+                "{ at_s = 10, kbps = 0 }, { at_s = 12, kbps = 500 } ]\nblackouts = [{ from_s = 15, to_s = 16.5 }]",
+            );
+        let s = parse("outage.toml", &outage, Path::new(".")).expect("valid");
+        assert_eq!(
+            s.call
+                .forward
+                .capacity
+                .nominal_rate_at(SimDuration::from_secs(11)),
+            Some(Rate::ZERO)
+        );
+        assert_eq!(
+            s.call.forward.blackouts,
+            [Window::new(
+                SimTime::from_millis(15_000),
+                SimTime::from_millis(16_500)
+            )]
+        );
+        let late = outage.replace("to_s = 16.5", "to_s = 21");
+        let err = parse("bad.toml", &late, Path::new(".")).expect_err("past the end");
+        assert!(err.starts_with("bad.toml:10:13: a blackout"), "{err}");
+        let first = GOOD.replace("{ at_s = 0, kbps = 1000 }", "{ at_s = 0, kbps = 0 }");
+        let err = parse("bad.toml", &first, Path::new(".")).expect_err("zero at the start");
+        assert!(err.starts_with("bad.toml:9:12: capacity"), "{err}");
     }
 
     /// Line and column count characters, starting at 1.
