@@ -1,41 +1,23 @@
 //! [`CallSpec`] and [`run_call`]: one video call between two real webrtc PeerConnections over a
 //! vnet-sim path, in virtual time, returning its [`Trace`].
 //!
-//! The call is a plain struct (typed config as the factory): a seed, the estimator, how NACK
-//! works, the forward and return links as vnet-sim `LinkConfig`s, the encoder and the trace
-//! interval. The runner:
-//!
-//! 1. builds a two-host simulation (`sender`, `receiver`), the forward link logging every packet;
-//! 2. builds both peers with [`Endpoint`]s for the estimator, adds the video track, connects and
-//!    waits for `Connected`;
-//! 3. at the start of media, re-applies the forward capacity schedule and adds the blackout
-//!    windows, so that their offsets count from there (ICE and DTLS take a few hundred virtual milliseconds, which a schedule written
-//!    as "600 kbit/s at 8 s" should not have to know);
-//! 4. sends a frame every frame interval at the target the sender's chain publishes, and samples
-//!    target and REMB at each interval boundary, sleeping on the virtual clock in between;
-//! 5. turns the forward link's log into the trace.
+//! A single call is a multi-flow call with one flow: [`run_call`] hands [`run_multi_call`] a
+//! [`MultiCallSpec`] of one forward video flow with no access delay, so one simulator builder,
+//! one media loop and one set of seed labels serve every call (see [`crate::multi`] for the
+//! topology and the order of events). `CallSpec` stays as the short way to say "one flow".
 //!
 //! Everything that decides timing is seeded from `seed` (links, crypto, encoder sizes) and the
 //! SSRCs are fixed, so the same spec gives the same trace; webrtc's own unseeded draws change
 //! bytes, not sizes or times (see `docs/simulator.md`).
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use vnet_sim::{LinkConfig, LinkStats, QueueLimit, RateSchedule, SimDuration, SimTime, Window};
 
-use vnet_sim::seed::derive_seed;
-use vnet_sim::{
-    LinkConfig, LinkStats, QueueLimit, RateSchedule, Sim, SimDuration, SimTime, Window,
-};
-
-use crate::audio::AUDIO_SSRC;
-use crate::audio_model::AudioConfig;
 use crate::encoder::EncoderConfig;
 use crate::error::CallError;
-use crate::estimator::{Estimator, GCC_START, Nack};
-use crate::flow::Media;
-use crate::pair::{Pair, PairSpec, Received, connect_pair, read_tracks};
-use crate::recorder::{LinkView, QueueDelaySource, Recorder, Sample, Trace};
-use crate::video::{RTX_SSRC, VIDEO_SSRC};
+use crate::estimator::{Estimator, Nack};
+use crate::flow::FlowSpec;
+use crate::multi::{MultiCallSpec, run_multi_call};
+use crate::recorder::Trace;
 
 /// A call to run. Start from [`CallSpec::new`].
 #[derive(Debug, Clone)]
@@ -103,7 +85,8 @@ impl CallSpec {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CallResult {
-    /// Per-interval record and per-packet samples of the forward link.
+    /// Per-interval record and per-packet samples of the forward link (queuing delay is the
+    /// time in the bottleneck).
     pub trace: Trace,
     /// The forward link's totals over the whole simulation (handshake included).
     pub forward_stats: LinkStats,
@@ -121,120 +104,34 @@ pub(crate) fn after(media_start: SimTime, window: &Window) -> Window {
     )
 }
 
-/// Runs `spec`. See the module docs for the steps.
-pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
-    if spec.duration == SimDuration::ZERO {
-        return Err(CallError::Invalid("duration must be positive".to_owned()));
+impl CallSpec {
+    /// The same call as a multi-flow call of one forward video flow.
+    pub fn as_multi(&self) -> MultiCallSpec {
+        let mut flow = FlowSpec::new(self.estimator);
+        flow.nack = self.nack;
+        let mut spec = MultiCallSpec::new(self.seed, self.forward.clone(), vec![flow]);
+        spec.backward = self.backward.clone();
+        spec.duration = self.duration;
+        spec.encoder = self.encoder.clone();
+        spec.interval = self.interval;
+        spec.connect_timeout = self.connect_timeout;
+        spec
     }
-    let mut builder = Sim::builder().seed(spec.seed);
-    let (a, b) = (builder.host("sender"), builder.host("receiver"));
-    builder.link(
-        a,
-        b,
-        LinkConfig {
-            record_log: true,
-            blackouts: Vec::new(),
-            ..spec.forward.clone()
-        },
-    );
-    builder.link(
-        b,
-        a,
-        LinkConfig {
-            blackouts: Vec::new(),
-            ..spec.backward.clone()
-        },
-    );
-    let sim = builder.build()?;
-    let received = Arc::new(Received::default());
-    let encoder = EncoderConfig {
-        seed: derive_seed(spec.seed, "encoder"),
-        ..spec.encoder.clone()
-    };
+}
 
-    let (recorder, media_start) = sim.run(async {
-        let Pair {
-            sender,
-            receiver,
-            target,
-            video,
-            ..
-        } = connect_pair(
-            &sim,
-            PairSpec {
-                sender: a,
-                receiver: b,
-                estimator: spec.estimator,
-                nack: spec.nack,
-                encoder,
-                media: Media::Video,
-                ssrcs: (VIDEO_SSRC, RTX_SSRC),
-                audio: AudioConfig::default(),
-                audio_ssrc: AUDIO_SSRC,
-                connect_timeout: spec.connect_timeout,
-            },
-        )
-        .await?;
-        let mut video =
-            video.ok_or_else(|| CallError::Invalid("a video call without video".to_owned()))?;
-        read_tracks(
-            &sim,
-            &receiver,
-            1,
-            (AUDIO_SSRC, VIDEO_SSRC),
-            &received,
-            spec.duration + spec.connect_timeout,
-        );
-
-        let media_start = sim.time();
-        sim.set_capacity(a, b, spec.forward.capacity.clone())?;
-        for w in &spec.forward.blackouts {
-            sim.add_blackout(a, b, after(media_start, w))?;
-        }
-        for w in &spec.backward.blackouts {
-            sim.add_blackout(b, a, after(media_start, w))?;
-        }
-        let mut recorder = Recorder::new(spec.interval);
-        let end = media_start + spec.duration;
-        let frame_interval = video.model().frame_interval();
-        let mut next_frame = media_start;
-        loop {
-            let next_sample = media_start + recorder.next_sample_at();
-            let now = next_frame.min(next_sample);
-            if now >= end {
-                break;
-            }
-            sim.sleep_until(now).await;
-            if now == next_sample {
-                recorder.record(Sample::of(target.as_ref()));
-            }
-            if now == next_frame {
-                let rate = target.target().unwrap_or(GCC_START);
-                video.send_frame(now, sim.instant_at(now), rate).await?;
-                next_frame += frame_interval;
-            }
-        }
-        drop(sender);
-        drop(receiver);
-        Ok::<_, CallError>((recorder, media_start))
-    })??;
-
-    let log = sim.link_log(a, b)?;
-    let trace = recorder.finish(
-        &log,
-        media_start,
-        spec.duration,
-        &LinkView {
-            capacity: &spec.forward.capacity,
-            delay: spec.forward.delay,
-            queue_delay: QueueDelaySource::OneWayMinusPropagation,
-        },
-    );
+/// Runs `spec` as a one-flow [`run_multi_call`].
+pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
+    let result = run_multi_call(&spec.as_multi())?;
+    let flow = result
+        .flows
+        .into_iter()
+        .next()
+        .ok_or_else(|| CallError::Invalid("a one-flow call returned no flow".to_owned()))?;
     Ok(CallResult {
-        trace,
-        forward_stats: sim.link_stats(a, b)?,
-        rtp_received: received.rtp.load(Ordering::Relaxed),
-        media_start,
+        trace: flow.trace,
+        forward_stats: result.forward_stats,
+        rtp_received: flow.rtp_received,
+        media_start: result.media_start,
     })
 }
 
@@ -266,6 +163,6 @@ mod tests {
         let mut s = spec();
         s.forward.duplicate = 2.0;
         let err = run_call(&s).expect_err("invalid duplication probability");
-        assert!(err.to_string().contains("sender -> receiver"), "{err}");
+        assert!(err.to_string().contains("r1 -> r2"), "{err}");
     }
 }

@@ -26,7 +26,7 @@
 //! for every flow. The cost: idle connections exchange keep-alives (a few hundred bytes a
 //! second) before they start, which appear in the aggregate trace.
 //!
-//! As in [`crate::run_call`], the bottlenecks' capacity schedules are re-applied at the start of
+//! The bottlenecks' capacity schedules (and blackout windows) are re-applied at the start of
 //! media so that their offsets count from there, and everything that decides timing is seeded:
 //! links and crypto from `seed`, each flow's encoder and audio model from `seed` and its index,
 //! each flow's SSRCs fixed by its index.

@@ -1,7 +1,6 @@
 //! [`Pair`]: one flow's two PeerConnections, connected, with its tracks (video, audio or both)
-//! on the sender and the receiving application reading them — the setup [`crate::run_call`] and
-//! [`crate::run_multi_call`] share, so that a flow of a multi-flow call is built exactly as a
-//! one-flow call is.
+//! on the sender and the receiving application reading them — how [`crate::run_multi_call`]
+//! (and so [`crate::run_call`], a call of one flow) builds each flow.
 //!
 //! The order of the steps is part of the contract: building peers, creating the track, adding it,
 //! connecting and waiting all move virtual time or draw from seeded streams, so reordering them

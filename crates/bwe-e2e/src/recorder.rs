@@ -105,12 +105,13 @@ impl Sample {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum QueueDelaySource {
     /// One-way delay through the link minus its propagation delay: whatever stage held the
-    /// packet (queue, serialisation, jitter) counts. The single-flow default.
+    /// packet (queue, serialisation, jitter) counts. The default for a hand-built view.
     #[default]
     OneWayMinusPropagation,
     /// The time the packet spent in the link's bottleneck (waiting and serialising), as the
-    /// link logged it. Used for a shared bottleneck, where that time is what one flow's
-    /// traffic costs the others.
+    /// link logged it. What every call uses (a one-flow call is a multi-flow call): on a
+    /// shared bottleneck that time is what one flow's traffic costs the others, and without
+    /// jitter it equals the one-way delay minus propagation.
     TimeInBottleneck,
 }
 
