@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use bwe_core::Bitrate;
+use bwe_e2e::scenario::run::{kbps, ms, secs};
 use bwe_e2e::scenario::{self, CheckResult, MetricName, Scenario, ScenarioRun};
 use bwe_e2e::{Direction, Media, Metrics, Trace};
 use serde::Serialize;
@@ -46,18 +46,6 @@ impl From<CheckResult> for CheckOut {
             passed: c.passed,
         }
     }
-}
-
-fn ms(d: Option<SimDuration>) -> Option<f64> {
-    d.map(|d| d.as_secs_f64() * 1e3)
-}
-
-fn kbps(r: Option<Bitrate>) -> Option<f64> {
-    r.map(Bitrate::as_kbps_f64)
-}
-
-fn secs(d: Option<SimDuration>) -> Option<f64> {
-    d.map(SimDuration::as_secs_f64)
 }
 
 fn csv(trace: &Trace, pacer: bool) -> String {

@@ -53,9 +53,8 @@ fn packets(base: Instant, from_ms: u64, to_ms: u64) -> Vec<TaggedPacket> {
         .collect()
 }
 
-/// Writes each packet, runs the pacer's timers up to its instant and takes out what left.
-fn pace(pacer: &mut ProbingPacer, packets: Vec<TaggedPacket>) -> usize {
-    let mut sent = 0;
+/// Writes each packet, runs the pacer's timers up to its instant and hands what left to `out`.
+fn pace(pacer: &mut ProbingPacer, packets: Vec<TaggedPacket>, mut out: impl FnMut(TaggedPacket)) {
     for packet in packets {
         let now = packet.now;
         pacer.handle_write(packet).expect("write");
@@ -64,12 +63,11 @@ fn pace(pacer: &mut ProbingPacer, packets: Vec<TaggedPacket>) -> usize {
                 break;
             }
             pacer.handle_timeout(now).expect("timeout");
-            while pacer.poll_write().is_some() {
-                sent += 1;
+            while let Some(left) = pacer.poll_write() {
+                out(left);
             }
         }
     }
-    sent
 }
 
 /// Every media packet's path through the pacer (queue, release, renumbering, stats published
@@ -91,10 +89,13 @@ fn pacer_media_path_allocates_nothing_after_warm_up() {
     let warm_up = packets(base, 0, 1_000);
     let measured = packets(base, 1_000, 3_000);
     let count = measured.len();
-    assert!(pace(&mut pacer, warm_up) > 150);
+    let mut warmed = 0;
+    pace(&mut pacer, warm_up, |_| warmed += 1);
+    assert!(warmed > 150);
 
     let before = allocations();
-    let sent = pace(&mut pacer, measured);
+    let mut sent = 0;
+    pace(&mut pacer, measured, |_| sent += 1);
     let during = allocations() - before;
     assert!(sent + 2 >= count && sent <= count, "{sent} of {count}");
     assert_eq!(during, 0, "{during} allocations for {count} packets");
@@ -134,19 +135,7 @@ fn feedback_with_probe_lookups_allocates_nothing_after_warm_up() {
     pacer.bind_local_stream(&video_stream(SSRC, None, Some(5)));
     // Three seconds of media; the first one starts the initial clusters (padded).
     let mut wire = Vec::new();
-    for packet in packets(base, 0, 3_000) {
-        let now = packet.now;
-        pacer.handle_write(packet).expect("write");
-        while let Some(deadline) = pacer.poll_timeout() {
-            if deadline > now {
-                break;
-            }
-            pacer.handle_timeout(now).expect("timeout");
-            while let Some(out) = pacer.poll_write() {
-                wire.push(out);
-            }
-        }
-    }
+    pace(&mut pacer, packets(base, 0, 3_000), |p| wire.push(p));
     let reports: Vec<PacketReport> = wire
         .iter()
         .enumerate()

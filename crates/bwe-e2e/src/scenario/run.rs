@@ -13,15 +13,18 @@ use crate::{
     Activity, Direction, Estimator, FlowSet, Media, MultiCallSpec, Trace, run_call, run_multi_call,
 };
 
-fn ms(d: Option<SimDuration>) -> Option<f64> {
+/// A duration in milliseconds, as reports and checks state it.
+pub fn ms(d: Option<SimDuration>) -> Option<f64> {
     d.map(|d| d.as_secs_f64() * 1e3)
 }
 
-fn kbps(r: Option<Bitrate>) -> Option<f64> {
+/// A rate in kbit/s, as reports and checks state it.
+pub fn kbps(r: Option<Bitrate>) -> Option<f64> {
     r.map(Bitrate::as_kbps_f64)
 }
 
-fn secs(d: Option<SimDuration>) -> Option<f64> {
+/// A duration in seconds, as reports and checks state it.
+pub fn secs(d: Option<SimDuration>) -> Option<f64> {
     d.map(SimDuration::as_secs_f64)
 }
 

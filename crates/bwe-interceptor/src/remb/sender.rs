@@ -130,13 +130,13 @@ impl RembSenderInterceptor {
         self.handle.update(|s| s.remb_sender = Some(stats));
     }
 
-    /// What the pacer should run at: the controller's estimate (from the chain or the shared
-    /// handle) or the loss-based target, capped by the REMB.
+    /// What rtc's pacer should run at: the congestion controller's estimate last seen going
+    /// past, or the loss-based target, capped by the REMB. (The handle is the application's:
+    /// nothing in the chain reads it back. Our probing pacer takes its target from the send-side
+    /// controller it shares with the estimator and ignores this attribute; the REMB cap reaches
+    /// the encoder through the handle's target.)
     fn pacer_target(&self) -> Option<Bitrate> {
-        let base = self
-            .controller_target
-            .or_else(|| self.handle.snapshot().send_side.and_then(|s| s.core.target))
-            .or(self.stats.loss_target);
+        let base = self.controller_target.or(self.stats.loss_target);
         match (base, self.stats.remb_cap) {
             (Some(base), Some(cap)) => Some(base.min(cap)),
             (base, cap) => base.or(cap),
