@@ -1,6 +1,6 @@
-//! Scenario files (`scenarios/*.toml`): parsing with located errors ([`file`]) and running them
-//! with their checks ([`run`]), so that a test runs a shipped file exactly as
-//! `cargo xtask scenario run` does.
+//! Scenario files (`scenarios/*.toml`): parsing with located errors ([`file`](mod@file)) and
+//! running them with their checks ([`run`](mod@run)), so that a test runs a shipped file exactly
+//! as `cargo xtask scenario run` does.
 
 pub mod file;
 pub mod run;
