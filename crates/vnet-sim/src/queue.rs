@@ -12,8 +12,10 @@
 //! ([`QueueLimit::Time`]) converted at the nominal rate in force at `now` (the current step, or a
 //! trace's mean rate: a trace's instantaneous rate is a train of 1500-byte spikes). At a constant
 //! rate this admits exactly the packets whose time in the bottleneck, waiting plus their own
-//! serialisation, would not exceed the limit. At zero rate a time limit is zero bytes and every
-//! arrival is dropped; a byte limit models a buffer that fills during an outage instead.
+//! serialisation, would not exceed the limit. While the rate is zero a time limit keeps the byte
+//! size it had at the last non-zero rate the queue converted (a buffer is memory and does not
+//! vanish because nothing drains it), so an outage fills the queue to its usual size and then
+//! drops the tail; a link that has never had a rate holds nothing.
 //!
 //! The alternative, a limit on each packet's predicted sojourn under the future schedule, is a
 //! deadline scheduler rather than a drop-tail buffer and would empty the queue during a trace's
@@ -57,6 +59,9 @@ pub struct Bottleneck<T, S> {
     limit: QueueLimit,
     /// The last time limit converted to bytes, and the rate it was converted at.
     limit_cache: Option<(Rate, u64)>,
+    /// The last non-zero rate of the schedules this one replaced, for a schedule that starts
+    /// at zero (see `limit_bytes`).
+    earlier_rate: Option<Rate>,
     queue: VecDeque<Queued<T>>,
     /// Sum of `work` over the queue.
     queued_bytes: u64,
@@ -70,6 +75,7 @@ impl<T, S> Bottleneck<T, S> {
             server: Server::new(schedule, SimTime::ZERO),
             limit,
             limit_cache: None,
+            earlier_rate: None,
             queue: VecDeque::with_capacity(64),
             queued_bytes: 0,
             inner,
@@ -96,9 +102,15 @@ impl<T, S> Bottleneck<T, S> {
             QueueLimit::Unlimited => None,
             QueueLimit::Bytes(bytes) => Some(bytes),
             QueueLimit::Time(span) => {
-                let rate = self.server.nominal_rate(now)?;
+                let mut rate = self.server.nominal_rate(now)?;
+                if rate == Rate::ZERO {
+                    match self.server.last_nonzero_rate(now).or(self.earlier_rate) {
+                        Some(earlier) => rate = earlier,
+                        None => return Some(0),
+                    }
+                }
                 match self.limit_cache {
-                    Some((cached, bytes)) if cached == rate || rate == Rate::ZERO => Some(bytes),
+                    Some((cached, bytes)) if cached == rate => Some(bytes),
                     _ => {
                         let bytes = rate.bytes_in(span);
                         self.limit_cache = Some((rate, bytes));
@@ -144,9 +156,10 @@ impl<T, S: Stage<T>> Bottleneck<T, S> {
     /// every queued packet is booked again, in order, on a server starting at `now`.
     fn set_schedule(&mut self, now: SimTime, schedule: &RateSchedule, sink: &mut Sink<T>) {
         self.release(now, sink);
+        if let Some(rate) = self.server.last_nonzero_rate(now) {
+            self.earlier_rate = Some(rate);
+        }
         self.server = Server::new(schedule, now);
-        // The cache stays: it is keyed by rate, and it is the memory of the last non-zero
-        // rate's limit that a zero-capacity step keeps (see `limit_bytes`).
         self.queued_bytes = 0;
         for q in &mut self.queue {
             q.work -= served(q, now);
@@ -343,6 +356,37 @@ mod tests {
         );
     }
 
+    /// The size kept through an outage is that of the last rate before it, read from the
+    /// schedule, even when no packet arrived at that rate; a schedule installed at zero keeps
+    /// the one it replaced.
+    #[test]
+    fn a_zero_capacity_queue_keeps_the_size_of_the_last_rate_before_it() {
+        // 2 Mbit/s, 1 Mbit/s from 10 ms (no arrival at that rate), 0 from 20 ms.
+        let capacity = RateSchedule::steps(
+            Rate::from_mbps(2),
+            [
+                (SimDuration::from_millis(10), Rate::from_mbps(1)),
+                (SimDuration::from_millis(20), Rate::ZERO),
+            ],
+        );
+        let mut l = link(capacity, QueueLimit::Time(SimDuration::from_millis(100)));
+        l.handle_packet(ms(0), Packet::new(0, 100));
+        // 100 ms at 1 Mbit/s is 12 500 B: ten 1 250-byte packets, not twenty.
+        for k in 1..=20 {
+            l.handle_packet(ms(30), Packet::new(k, 1250));
+        }
+        assert_eq!(l.stats().dropped_queue_full.packets, 10);
+        let mut l = link(
+            Rate::from_mbps(1).into(),
+            QueueLimit::Time(SimDuration::from_millis(100)),
+        );
+        l.set_capacity(ms(5), Rate::ZERO).expect("bottleneck");
+        for k in 0..20 {
+            l.handle_packet(ms(10), Packet::new(k, 1250));
+        }
+        assert_eq!(l.stats().dropped_queue_full.packets, 10);
+    }
+
     /// A byte limit counts the newcomer: a full buffer takes nothing until bytes leave.
     #[test]
     fn a_byte_limited_queue_admits_up_to_its_limit() {
@@ -432,7 +476,7 @@ mod tests {
         l.set_capacity(ms(1000), Rate::from_mbps(1))
             .expect("bottleneck");
         assert_eq!(l.poll_timeout(), Some(ms(1010)));
-        // A time limit at zero rate is zero bytes: everything is dropped.
+        // A time limit on a link that never had a rate is zero bytes: everything is dropped.
         let mut l = link(
             Rate::ZERO.into(),
             QueueLimit::Time(SimDuration::from_millis(100)),

@@ -124,6 +124,25 @@ impl Server {
         }
     }
 
+    /// The last non-zero rate in force at or before `now` under this schedule (a trace's mean
+    /// rate), or `None` if it has had none: what a time-limited queue keeps its size by while
+    /// the rate is zero.
+    pub(crate) fn last_nonzero_rate(&self, now: SimTime) -> Option<Rate> {
+        let nonzero = |r: Rate| (r != Rate::ZERO).then_some(r);
+        match &self.kind {
+            Kind::Unlimited => None,
+            Kind::Rates { initial, steps, .. } => {
+                let i = steps.partition_point(|&(at, _)| at <= now);
+                steps[..i]
+                    .iter()
+                    .rev()
+                    .find_map(|&(_, r)| nonzero(r))
+                    .or_else(|| nonzero(*initial))
+            }
+            Kind::Trace { mean, .. } => nonzero(*mean),
+        }
+    }
+
     /// Books `bytes` for a packet joining the back of the queue at `arrival`. Arrivals must not
     /// decrease between calls.
     #[inline]

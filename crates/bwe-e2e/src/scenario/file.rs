@@ -168,7 +168,7 @@ pub struct LinkSpec {
     /// Windows in which every packet leaving the bottleneck is lost (the wire is cut), in
     /// seconds from the start of media.
     #[serde(default)]
-    pub blackouts: Option<Spanned<Vec<BlackoutSpec>>>,
+    pub blackouts: Option<Vec<Spanned<BlackoutSpec>>>,
 }
 
 /// From `from_s` to `to_s` (seconds from the start of media, fractions allowed) the wire is cut.
@@ -452,7 +452,8 @@ fn link(
     };
     let mut blackouts = Vec::new();
     if let Some(list) = &spec.blackouts {
-        for b in list.get_ref() {
+        for entry in list {
+            let b = entry.get_ref();
             let ok = b.from_s.is_finite()
                 && b.to_s.is_finite()
                 && b.from_s >= 0.0
@@ -460,7 +461,7 @@ fn link(
                 && b.to_s <= duration as f64;
             if !ok {
                 return Err(at(
-                    Some(list.span()),
+                    Some(entry.span()),
                     "a blackout needs 0 <= from_s < to_s <= duration_s",
                 ));
             }
@@ -494,186 +495,4 @@ fn line_col(text: &str, at: usize) -> (usize, usize) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GOOD: &str = r#"
-name = "t"
-seed = 3
-duration_s = 20
-
-[forward]
-delay_ms = 50
-queue_ms = 300
-capacity = [ { at_s = 0, kbps = 1000 }, { at_s = 10, kbps = 500 } ]
-
-[[check]]
-metric = "queue_p95_ms"
-min = 0
-max = 50
-"#;
-
-    /// A well-formed file becomes a call with its schedule, delay, queue and checks.
-    #[test]
-    fn a_good_file_becomes_a_call() {
-        let s = parse("good.toml", GOOD, Path::new(".")).expect("valid");
-        assert_eq!(s.call.duration, SimDuration::from_secs(20));
-        assert_eq!(s.call.forward.delay, SimDuration::from_millis(50));
-        assert_eq!(
-            s.call
-                .forward
-                .capacity
-                .nominal_rate_at(SimDuration::from_secs(12)),
-            Some(Rate::from_kbps(500))
-        );
-        assert_eq!(s.checks.len(), 1);
-        assert_eq!(s.call.backward.delay, SimDuration::from_millis(50));
-    }
-
-    /// A misspelt key is reported at its line and column, not ignored.
-    #[test]
-    fn an_unknown_key_is_located() {
-        let bad = GOOD.replace("queue_ms = 300", "queue_msec = 300");
-        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("unknown key");
-        assert!(err.starts_with("bad.toml:8:1: "), "{err}");
-        assert!(err.contains("queue_msec"), "{err}");
-    }
-
-    /// A type error points at the value.
-    #[test]
-    fn a_wrong_type_is_located() {
-        let bad = GOOD.replace("seed = 3", "seed = \"three\"");
-        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("wrong type");
-        assert!(err.starts_with("bad.toml:3:8: "), "{err}");
-    }
-
-    /// Values that parse but make no sense are located at the offending entry.
-    #[test]
-    fn semantic_errors_are_located() {
-        let bad = GOOD.replace("at_s = 10", "at_s = 0");
-        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("steps out of order");
-        assert!(err.starts_with("bad.toml:9:12: capacity"), "{err}");
-        let bad = GOOD.replace("max = 50", "max = -1");
-        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("min > max");
-        assert!(err.starts_with("bad.toml:11:1: a check"), "{err}");
-        let bad = GOOD.replace("duration_s = 20", "duration_s = 0");
-        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("zero duration");
-        assert!(err.starts_with("bad.toml:4:14: duration_s"), "{err}");
-    }
-
-    const FLOWS: &str = r#"
-name = "t"
-seed = 3
-duration_s = 60
-
-[forward]
-delay_ms = 50
-queue_ms = 300
-capacity = [ { at_s = 0, kbps = 2000 } ]
-
-[[flow]]
-access_delay_ms = 10
-
-[[flow]]
-estimator = "rtc-gcc"
-direction = "backward"
-media = "audio+video"
-start_s = 20
-pauses = [[30, 40]]
-
-[[check]]
-metric = "fairness_5s"
-flow = 2
-min = 0
-max = 1
-"#;
-
-    /// `[[flow]]` tables become flows, each defaulting to the file's estimator and forward.
-    #[test]
-    fn flow_tables_become_flows() {
-        let s = parse("flows.toml", FLOWS, Path::new(".")).expect("valid");
-        let flows = s.flows.expect("two flows");
-        assert_eq!(flows.len(), 2);
-        assert_eq!(flows[0].estimator, Estimator::OursSendSide);
-        assert_eq!(flows[0].access_delay, SimDuration::from_millis(10));
-        assert_eq!(flows[1].estimator, Estimator::RtcGcc);
-        assert_eq!(flows[1].direction, Direction::RightToLeft);
-        assert_eq!(flows[0].media, Media::Video);
-        assert_eq!(flows[1].media, Media::AudioVideo);
-        assert_eq!(
-            flows[1].pauses,
-            [(SimDuration::from_secs(30), SimDuration::from_secs(40))]
-        );
-        assert_eq!(s.checks[0].flow, Some(2));
-        assert!(
-            parse("good.toml", GOOD, Path::new("."))
-                .expect("valid")
-                .flows
-                .is_none()
-        );
-    }
-
-    /// A bad flow key, a pause outside the flow and a check on a missing flow are located.
-    #[test]
-    fn flow_errors_are_located() {
-        let bad = FLOWS.replace("access_delay_ms = 10", "access_delay = 10");
-        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("unknown key");
-        assert!(
-            err.starts_with("bad.toml:12:1: unknown field `access_delay`"),
-            "{err}"
-        );
-        let bad = FLOWS.replace("[[30, 40]]", "[[10, 40]]");
-        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("pause before start");
-        assert!(err.starts_with("bad.toml:14:1: a flow's pauses"), "{err}");
-        let bad = FLOWS.replace("flow = 2", "flow = 3");
-        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("no flow 3");
-        assert!(err.starts_with("bad.toml:21:1: a check's flow"), "{err}");
-        let bad = FLOWS.replace("\"audio+video\"", "\"voice\"");
-        let err = parse("bad.toml", &bad, Path::new(".")).expect_err("unknown media");
-        assert!(
-            err.starts_with("bad.toml:17:9: unknown variant `voice`"),
-            "{err}"
-        );
-    }
-
-    /// Outages parse: blackout windows (seconds from the start of media) and a capacity step
-    /// of zero after the first; a window outside the run, or zero capacity at the start, is
-    /// refused where it is written.
-    #[test]
-    fn blackouts_and_zero_capacity_steps_parse_and_bad_ones_are_located() {
-        let outage = GOOD
-            .replace(
-                "{ at_s = 10, kbps = 500 } ]",
-                "{ at_s = 10, kbps = 0 }, { at_s = 12, kbps = 500 } ]\nblackouts = [{ from_s = 15, to_s = 16.5 }]",
-            );
-        let s = parse("outage.toml", &outage, Path::new(".")).expect("valid");
-        assert_eq!(
-            s.call
-                .forward
-                .capacity
-                .nominal_rate_at(SimDuration::from_secs(11)),
-            Some(Rate::ZERO)
-        );
-        assert_eq!(
-            s.call.forward.blackouts,
-            [Window::new(
-                SimTime::from_millis(15_000),
-                SimTime::from_millis(16_500)
-            )]
-        );
-        let late = outage.replace("to_s = 16.5", "to_s = 21");
-        let err = parse("bad.toml", &late, Path::new(".")).expect_err("past the end");
-        assert!(err.starts_with("bad.toml:10:13: a blackout"), "{err}");
-        let first = GOOD.replace("{ at_s = 0, kbps = 1000 }", "{ at_s = 0, kbps = 0 }");
-        let err = parse("bad.toml", &first, Path::new(".")).expect_err("zero at the start");
-        assert!(err.starts_with("bad.toml:9:12: capacity"), "{err}");
-    }
-
-    /// Line and column count characters, starting at 1.
-    #[test]
-    fn line_col_is_one_based() {
-        assert_eq!(line_col("ab\ncd", 0), (1, 1));
-        assert_eq!(line_col("ab\ncd", 4), (2, 2));
-        assert_eq!(line_col("é\nx", 3), (2, 1));
-    }
-}
+mod tests;

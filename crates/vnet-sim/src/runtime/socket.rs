@@ -137,6 +137,7 @@ mod tests {
 
     use webrtc::runtime::{AsyncUdpSocket, Runtime};
 
+    use crate::blackout::Window;
     use crate::config::LinkConfig;
     use crate::rate::Rate;
     use crate::runtime::{HostId, SimError};
@@ -311,6 +312,43 @@ mod tests {
         assert_eq!(arrivals, vec![us(2_000), us(3_000), us(14_000)]);
         let stats = sim.link_stats(a, b).expect("exists");
         assert_eq!(stats.dropped_blackout.packets, 1);
+    }
+
+    /// A blackout planned ahead cuts exactly its window: a datagram before it arrives, one
+    /// inside it is lost, one after it arrives.
+    #[test]
+    fn a_planned_blackout_cuts_only_its_window() {
+        let (sim, a, b) = two_hosts(LinkConfig::default(), None);
+        let (tx, _) = socket(&sim, a);
+        let (rx, rx_addr) = socket(&sim, b);
+        sim.add_blackout(
+            a,
+            b,
+            Window::new(SimTime::from_millis(10), SimTime::from_millis(20)),
+        )
+        .expect("a -> b exists");
+        let got = sim
+            .run(async {
+                let mut buf = [0u8; 16];
+                let mut got = Vec::new();
+                for (at, byte) in [(5, 1u8), (15, 2), (25, 3)] {
+                    sim.sleep_until(SimTime::from_millis(at)).await;
+                    tx.send_to(&[byte], rx_addr).await.expect("sent");
+                }
+                for _ in 0..2 {
+                    let (n, _) = rx.recv_from(&mut buf).await.expect("received");
+                    got.extend_from_slice(&buf[..n]);
+                }
+                got
+            })
+            .expect("runs");
+        assert_eq!(got, [1, 3]);
+        let stats = sim.link_stats(a, b).expect("exists");
+        assert_eq!(stats.dropped_blackout.packets, 1);
+        let err = sim
+            .add_blackout(b, a, Window::new(SimTime::ZERO, SimTime::MAX))
+            .expect_err("there is no b -> a");
+        assert!(matches!(err, SimError::NoLink { .. }), "{err:?}");
     }
 
     /// Fault verbs on a direction with no link must say which direction.
