@@ -404,9 +404,10 @@ fn odd_inputs_never_panic() {
             chain.unbind_local_stream(&video_stream(SSRC, None, Some(5)));
         }
     }
+    // Never before the latest instant the chain was given (1 s in), never absurdly late.
     if let Some(deadline) = chain.poll_timeout() {
         assert!(
-            deadline <= at(60) + Duration::from_secs(100),
+            deadline >= at(1_000) && deadline <= at(60) + Duration::from_secs(100),
             "{deadline:?}"
         );
     }
@@ -601,8 +602,12 @@ fn repeated_nacks_under_sustained_loss_keep_the_wire_near_the_target() {
         step += Duration::from_millis(1);
     }
     let wire_kbps = wire_bytes as f64 * 8.0 / (end - Duration::from_secs(2)).as_secs_f64() / 1e3;
+    println!("wire {wire_kbps:.0} kbit/s at a {target} target ({rtx_packets} RTX packets)");
+    // At least the media itself (20 × 1 212 B/s, 194 kbit/s), at most half as much again as
+    // the target.
+    let kbps = target.as_kbps_f64();
     assert!(
-        wire_kbps <= 1.5 * target.as_kbps_f64(),
+        (0.6 * kbps..=1.5 * kbps).contains(&wire_kbps),
         "wire {wire_kbps:.0} kbit/s at a {target} target ({rtx_packets} RTX packets)"
     );
     // Losses with a second of NACKs behind them.

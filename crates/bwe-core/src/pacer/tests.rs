@@ -85,8 +85,17 @@ fn the_window_holds_media_until_feedback_resolves_it() {
         (16_875..16_875 + PACKET.bytes()).contains(&windowed),
         "{windowed} bytes before the window held"
     );
+    assert_eq!(
+        stats.in_flight,
+        DataSize::from_bytes(first.len() as u64 * PACKET.bytes())
+    );
     assert_eq!(stats.congestion_window_full_count, 1);
-    assert!(stats.congestion_window_full_time >= TimeDelta::from_millis(450));
+    // Full from when the window filled (14 packets, 13 ms apart, under 200 ms in) to now.
+    let full = stats.congestion_window_full_time;
+    assert!(
+        (TimeDelta::from_millis(800)..=TimeDelta::from_millis(1_000)).contains(&full),
+        "full for {full:?}"
+    );
     assert_eq!(stats.queued_packets as usize, 100 - first.len());
 
     let last = first.last().expect("sent").0;
@@ -113,6 +122,7 @@ fn a_full_window_without_feedback_lets_a_packet_through_every_half_second() {
     assert_eq!(p.congestion_window(), Some(DataSize::from_bytes(3_000)));
     let gaps: Vec<TimeDelta> = out.windows(2).map(|w| w[1].0 - w[0].0).collect();
     assert_eq!(out.len(), 3 + 5, "{gaps:?}");
+    assert_eq!(p.stats(ms(3_000)).keepalive_packets, 5);
     assert!(
         gaps[2..].iter().all(|g| *g == TimeDelta::from_millis(500)),
         "{gaps:?}"
@@ -121,6 +131,25 @@ fn a_full_window_without_feedback_lets_a_packet_through_every_half_second() {
         p.poll_timeout().is_some(),
         "a queue behind a full window keeps a timer"
     );
+}
+
+/// Media leaves at 2.5 × the target: fast enough to drain an encoder burst, slow enough to be
+/// paced; and a new target sets the pace of what is released after it.
+#[test]
+fn media_is_paced_at_two_and_a_half_times_the_target_and_follows_a_new_one() {
+    let mut p = pacer(300, PacerConfig::default());
+    for (t0, kbps, lo, hi) in [(0, 300, 735.0, 765.0), (3_000, 1_000, 2_450.0, 2_550.0)] {
+        p.set_target(Bitrate::from_kbps(kbps));
+        fill(&mut p, ms(t0), 50);
+        let out = run(&mut p, ms(t0), 2_000);
+        assert_eq!(out.len(), 50);
+        // From the fourth packet on: the first ones go at once on the 5 ms burst allowance.
+        let paced = &out[3..];
+        let span = paced[paced.len() - 1].0 - paced[0].0;
+        let bits = (paced.len() - 1) as f64 * PACKET.as_bits_f64();
+        let rate = bits / span.as_secs_f64() / 1_000.0;
+        assert!((lo..=hi).contains(&rate), "{rate:.0} kbit/s at {kbps}");
+    }
 }
 
 /// No cluster starts while the window is full; it waits and goes once feedback reopens it.
@@ -260,10 +289,11 @@ fn without_a_limit_the_drain_rule_empties_the_queue_in_two_seconds() {
     assert!((ms(1_900)..=ms(2_100)).contains(&drained), "{drained:?}");
 }
 
-/// Odd clusters (zero rate, huge sizes, a thousand packets) and time running backwards never
-/// panic the pacer, and its timer is never in the past of what it was told.
+/// Odd clusters (zero rate, huge sizes, a thousand packets), odd targets (zero, the largest
+/// rate, what a NaN becomes) and time running backwards never panic the pacer, and its timer
+/// is never in the past of what it was told.
 #[test]
-fn odd_clusters_and_backward_time_never_panic() {
+fn odd_clusters_targets_and_backward_time_never_panic() {
     let mut p = pacer(300, PacerConfig::default());
     for c in [
         cluster(1, 0, 0, 0),
@@ -273,8 +303,27 @@ fn odd_clusters_and_backward_time_never_panic() {
         p.push_cluster(c);
     }
     fill(&mut p, ms(10_000), 10);
-    for t in [10_000, 10_005, 7_000, 10_007, 10_007, 11_000, 9_999, 10_050] {
+    let targets = [
+        Bitrate::ZERO,
+        Bitrate::MAX,
+        Bitrate::saturating_from_bps_f64(f64::NAN),
+        Bitrate::saturating_from_bps_f64(f64::INFINITY),
+        Bitrate::from_bps(1),
+    ];
+    for (i, t) in [10_000, 10_005, 7_000, 10_007, 10_007, 11_000, 9_999, 10_050]
+        .into_iter()
+        .enumerate()
+    {
         let now = ms(t);
+        p.set_target(targets[i % targets.len()]);
+        p.on_feedback(
+            now,
+            Some(ms(t - 100)),
+            Some(TimeDelta::from_millis(t % 300)),
+        );
+        p.update_pushback(now);
+        let _ = p.pacing_rate(now);
+        let _ = p.congestion_window();
         p.handle_timeout(now);
         let mut n = 0;
         while p.poll_release(now, |size| Some((0, size))).is_some() && n < 10_000 {
