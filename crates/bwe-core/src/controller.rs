@@ -204,6 +204,25 @@ impl<P> SendSideController<P> {
     }
 
     /// Hands the estimator's clusters to the pacer.
+    /// The receiver's estimate (REMB) arrived at `now`: a cap with transport feedback, the
+    /// delay-based estimate without it (see [`SendSideEstimator::on_receiver_estimate`]). The
+    /// pacer follows the new target, and any probe cluster it triggered is queued.
+    pub fn on_receiver_estimate(&mut self, now: Timestamp, estimate: Bitrate) {
+        self.observe(now);
+        self.estimator.on_receiver_estimate(now, estimate);
+        self.exchange(now);
+        self.pacer.set_target(self.estimator.target());
+    }
+
+    /// A receiver report's loss figures, for a sender without transport feedback (see
+    /// [`SendSideEstimator::on_loss_report`]).
+    pub fn on_loss_report(&mut self, now: Timestamp, lost: u32, total: u32) {
+        self.observe(now);
+        self.estimator.on_loss_report(now, lost, total);
+        self.exchange(now);
+        self.pacer.set_target(self.estimator.target());
+    }
+
     fn exchange(&mut self, _now: Timestamp) {
         while let Some(cluster) = self.estimator.poll_probe() {
             self.pacer.push_cluster(cluster);

@@ -9,8 +9,27 @@
 //! (`modules/remote_bitrate_estimator/remote_bitrate_estimator_abs_send_time.cc`): the estimate
 //! is updated at once on over-use (when no valid estimate exists yet, or AIMD says it is time to
 //! reduce further) and otherwise at most once per AIMD feedback interval. Deviations are listed
-//! in `docs/algorithm.md`: the receive-side probe-cluster detector is not implemented (the sender
-//! is expected to probe against a send-side estimate), and the SSRC table has a fixed capacity.
+//! in `docs/algorithm.md`; the SSRC table has a fixed capacity.
+//!
+//! # Probes
+//!
+//! The sender's probe clusters are found from abs-send-time spacing
+//! ([`crate::probe::ReceivedProbeDetector`]) and a cluster's measurement sets the estimate at once
+//! when
+//! - the delay detector does not report over-use, and
+//! - the cluster was sent at least [`PROBE_MIN_SEND_RATIO`] × the incoming rate (a burst, not
+//!   the stream's own pace), and
+//! - it shows more than the estimate: anything more before the estimate is valid or within
+//!   [`INITIAL_PROBING_INTERVAL`] of the first packet (the sender's start-up clusters; any
+//!   measurement at all while there is no valid estimate), and at least [`PROBE_MIN_GAIN`] × the
+//!   estimate afterwards.
+//!
+//! libwebrtc takes clusters only in the first 2 s (or before a valid estimate), so a REMB-only
+//! sender's raise and ALR probes are lost on its receiver and the estimate climbs at 8 %/s. Taking
+//! them at any time is what lets a REMB follow a raised link within a round trip. The gain
+//! threshold keeps the sender's ordinary media out: an encoder frame paced at 2.5 × the target
+//! into a full link arrives at the link's rate, 95 % of which is only about 1.1 × an estimate
+//! just backed off to 0.85–0.9 × that rate, so a back-off is never undone by the next frame.
 //!
 //! Streams that send nothing for [`ReceiveSideConfig::stream_timeout`] are forgotten; when the
 //! last one goes, the delay path and AIMD start afresh, because the next packet may come from a
@@ -18,10 +37,32 @@
 
 use crate::aimd::{AimdConfig, AimdRateControl};
 use crate::delay::{DelayDetector, DelayDetectorConfig};
+use crate::probe::{ReceivedProbe, ReceivedProbeDetector};
 use crate::rate::IncomingBitrate;
 use crate::rtp_ext::{AbsSendTime, AbsSendTimeUnwrapper};
 use crate::units::{Bitrate, DataSize, TimeDelta, Timestamp};
 use crate::usage::BandwidthUsage;
+
+/// Clusters in this span after the first packet may set the estimate to anything above it
+/// (`kInitialProbingIntervalMs` in libwebrtc `remote_bitrate_estimator_abs_send_time.cc`, 2 s).
+pub const INITIAL_PROBING_INTERVAL: TimeDelta = TimeDelta::from_secs(2);
+/// After the start-up interval a cluster's measurement must be at least this × the estimate
+/// (the send side's threshold for capacity-probe results, `CAPACITY_PROBE_MIN_GAIN`).
+pub const PROBE_MIN_GAIN: f64 = 1.2;
+/// A cluster must have been sent at least this × the incoming rate to count as a probe.
+pub const PROBE_MIN_SEND_RATIO: f64 = 1.3;
+
+/// Window of the second incoming-rate measurement that over-use back-offs use (250 ms).
+///
+/// While the link is over-used it is saturated, so what arrives is its capacity, steadily; a
+/// 1 s average still carries up to a second of the rate from before a capacity drop. On RFC 8867
+/// §5.1's drop from 2.5 to 0.6 Mbit/s the 1 s rate took the estimate down in five steps over
+/// 900 ms (2.2 → 1.67 → 1.34 → 1.03 → 0.71 → 0.49 Mbit/s) while the sender kept filling a
+/// 300 ms queue; the smaller of the two rates reaches the link's rate within a few hundred
+/// milliseconds. libwebrtc's receive side backs off from its single 1 s rate
+/// (`kBitrateWindowMs`); its send side measures the acknowledged rate over 150 ms windows once
+/// settled, for the same reason.
+pub const OVERUSE_WINDOW: TimeDelta = TimeDelta::from_millis(250);
 
 /// The most SSRCs one estimator tracks at once. A fixed table keeps the per-packet path free of
 /// allocation; a sender with more simultaneous streams than this is not a WebRTC peer we know.
@@ -94,6 +135,12 @@ pub struct ReceiveSideStats {
     pub resets: u64,
     /// Streams currently live.
     pub live_streams: usize,
+    /// Probe clusters whose measurement set the estimate.
+    pub probe_results: u64,
+    /// The latest such measurement.
+    pub last_probe_result: Option<Bitrate>,
+    /// Clusters found, taken or not.
+    pub probe_clusters: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -109,6 +156,8 @@ pub struct ReceiveSideEstimator {
     unwrapper: AbsSendTimeUnwrapper,
     delay: DelayDetector,
     incoming: IncomingBitrate,
+    /// The incoming rate over [`OVERUSE_WINDOW`], for back-offs.
+    recent: IncomingBitrate,
     aimd: AimdRateControl,
     streams: [Option<Stream>; MAX_SSRCS],
     /// The slot of the stream last heard from.
@@ -123,6 +172,11 @@ pub struct ReceiveSideEstimator {
     has_estimate: bool,
     packets: u64,
     timeout_resets: u64,
+    probes: ReceivedProbeDetector,
+    first_packet: Option<Timestamp>,
+    probe_results: u64,
+    probe_clusters: u64,
+    last_probe_result: Option<Bitrate>,
 }
 
 impl ReceiveSideEstimator {
@@ -133,6 +187,7 @@ impl ReceiveSideEstimator {
             unwrapper: AbsSendTimeUnwrapper::new(),
             delay: DelayDetector::new(config.delay),
             incoming: IncomingBitrate::new(config.incoming_window),
+            recent: IncomingBitrate::new(OVERUSE_WINDOW),
             aimd,
             streams: [None; MAX_SSRCS],
             last_slot: 0,
@@ -144,6 +199,11 @@ impl ReceiveSideEstimator {
             has_estimate: false,
             packets: 0,
             timeout_resets: 0,
+            probes: ReceivedProbeDetector::new(),
+            first_packet: None,
+            probe_results: 0,
+            probe_clusters: 0,
+            last_probe_result: None,
             config,
         }
     }
@@ -168,6 +228,11 @@ impl ReceiveSideEstimator {
 
         let send_time = self.unwrapper.unwrap(packet.send_time);
         self.incoming.update(now, packet.size);
+        self.recent.update(now, packet.size);
+        let first = *self.first_packet.get_or_insert(now);
+        if let Some(probe) = self.probes.on_packet(send_time, now, packet.size) {
+            self.on_probe(now, first, probe);
+        }
         let verdict = self.delay.on_packet(now, send_time, now, packet.size);
 
         // The incoming rate is only read when a decision needs it: measuring it on every packet
@@ -176,7 +241,7 @@ impl ReceiveSideEstimator {
         let mut incoming = None;
         let update = match verdict.unwrap_or(self.delay.usage()) {
             BandwidthUsage::Overusing => {
-                incoming = Some(self.measure_incoming(now));
+                incoming = Some(self.measure_overuse_incoming(now));
                 match incoming.flatten() {
                     Some(rate) => {
                         !self.aimd.valid_estimate() || self.aimd.time_to_reduce_further(now, rate)
@@ -201,6 +266,46 @@ impl ReceiveSideEstimator {
             self.feedback_interval = self.compute_feedback_interval();
             self.last_update = Some(now);
             self.has_estimate = true;
+        }
+    }
+
+    /// Takes a cluster's measurement if the rules in the module docs allow it.
+    #[inline(never)]
+    fn on_probe(&mut self, now: Timestamp, first: Timestamp, probe: ReceivedProbe) {
+        self.probe_clusters += 1;
+        if self.delay.usage() == BandwidthUsage::Overusing {
+            return;
+        }
+        if let Some(incoming) = self.measure_incoming(now)
+            && probe.send_rate.as_bps_f64() < incoming.as_bps_f64() * PROBE_MIN_SEND_RATIO
+        {
+            return;
+        }
+        let estimate = self.aimd.estimate();
+        let initial = !self.valid_estimate() || now - first < INITIAL_PROBING_INTERVAL;
+        let taken = if initial {
+            probe.bitrate > estimate || !self.valid_estimate()
+        } else {
+            probe.bitrate.as_bps_f64() >= estimate.as_bps_f64() * PROBE_MIN_GAIN
+        };
+        if !taken {
+            return;
+        }
+        self.aimd.set_estimate(now, probe.bitrate);
+        self.feedback_interval = self.compute_feedback_interval();
+        self.last_update = Some(now);
+        self.has_estimate = true;
+        self.probe_results += 1;
+        self.last_probe_result = Some(self.aimd.estimate());
+    }
+
+    /// The incoming rate a back-off is based on: the smaller of the 1 s rate and the rate over
+    /// the last [`OVERUSE_WINDOW`]. See [`OVERUSE_WINDOW`] for why.
+    fn measure_overuse_incoming(&mut self, now: Timestamp) -> Option<Bitrate> {
+        let long = self.measure_incoming(now);
+        match (long, self.recent.rate(now)) {
+            (Some(long), Some(recent)) => Some(long.min(recent)),
+            (long, recent) => long.or(recent),
         }
     }
 
@@ -269,6 +374,12 @@ impl ReceiveSideEstimator {
         self.expire_streams(now);
     }
 
+    /// How many probe clusters have set the estimate: a change says a REMB is worth sending
+    /// now.
+    pub fn probe_results(&self) -> u64 {
+        self.probe_results
+    }
+
     /// Current figures.
     pub fn stats(&self) -> ReceiveSideStats {
         let delay = self.delay.stats();
@@ -283,6 +394,9 @@ impl ReceiveSideEstimator {
             reordered: delay.groups.reordered,
             resets: delay.groups.resets + self.timeout_resets,
             live_streams: self.streams.iter().flatten().count(),
+            probe_results: self.probe_results,
+            last_probe_result: self.last_probe_result,
+            probe_clusters: self.probe_clusters,
         }
     }
 
@@ -350,11 +464,14 @@ impl ReceiveSideEstimator {
         self.unwrapper.reset();
         self.delay.reset();
         self.incoming.reset();
+        self.recent.reset();
         self.aimd = AimdRateControl::new(Self::aimd_config(&self.config));
         self.last_update = None;
         self.feedback_interval = TimeDelta::from_secs(1);
         self.last_incoming = None;
         self.has_estimate = false;
+        self.probes.reset();
+        self.first_packet = None;
     }
 }
 

@@ -19,6 +19,23 @@
 //! Feedback is expected in send order, already joined with the sent-packet records; results whose
 //! sequence number is not above the highest one seen are duplicates or stale and are skipped (and
 //! counted), so a replayed feedback message cannot double-count throughput.
+//!
+//! # Without transport feedback: the receiver's estimate
+//!
+//! A peer that only speaks REMB runs the delay-based half of GCC itself (on abs-send-time) and
+//! sends the result. [`SendSideEstimator::on_receiver_estimate`] takes it and
+//! [`SendSideEstimator::on_loss_report`] takes the loss figures of its receiver reports. With
+//! transport feedback the receiver's estimate only caps the target, as libwebrtc's
+//! `SendSideBandwidthEstimation::UpdateReceiverEstimate` does. Until transport feedback has
+//! arrived, it *is* the delay-based estimate: AIMD is set to it, and when it rises while the
+//! reported loss is at most `loss.low_loss` the loss-based controller follows it at once, as it
+//! follows a probe result here. libwebrtc instead lets the loss-based controller climb towards
+//! it at 8 %/s, which is why REMB-only senders there take tens of seconds to use a raised link
+//! even after the receiver measured it with a probe (the deviation and its measured effect are
+//! in `docs/algorithm.md`). The probe controller runs as with feedback (start-up, ALR and
+//! capacity probes); the receiver measures the clusters from abs-send-time, and its estimate
+//! comes back in the next REMB. The rate the pacer sent stands in for the acknowledged rate
+//! there, which only gates capacity probes.
 
 use crate::aimd::{AimdConfig, AimdRateControl};
 use crate::alr::{AlrDetector, AlrDetectorConfig};
@@ -26,7 +43,7 @@ use crate::delay::{DelayDetector, DelayDetectorConfig};
 use crate::feedback::{PacketResult, SentPacket};
 use crate::loss::{LossBasedController, LossControllerConfig};
 use crate::probe::{ProbeCluster, ProbeController, ProbeControllerConfig, ProbeResultEstimator};
-use crate::rate::{AckedBitrateConfig, AckedBitrateEstimator};
+use crate::rate::{AckedBitrateConfig, AckedBitrateEstimator, IncomingBitrate};
 use crate::units::{Bitrate, TimeDelta, Timestamp};
 use crate::usage::BandwidthUsage;
 
@@ -124,6 +141,15 @@ pub struct SendSideStats {
     pub duplicate_feedback: u64,
     /// Packets skipped as out of order by the arrival grouping.
     pub reordered: u64,
+    /// The receiver's latest estimate (REMB), if one arrived.
+    pub receiver_estimate: Option<Bitrate>,
+    /// Receiver estimates taken.
+    pub receiver_estimates: u64,
+    /// Receiver-report loss figures taken (senders without transport feedback).
+    pub loss_reports: u64,
+    /// What the pacer sent over the last second, as last measured (senders without transport
+    /// feedback, where it stands in for the acknowledged rate in probing decisions).
+    pub sent_rate: Option<Bitrate>,
 }
 
 /// Estimates the available bandwidth from transport feedback, GoogCC-style.
@@ -151,6 +177,13 @@ pub struct SendSideEstimator {
     last_now: Timestamp,
     feedback_packets: u64,
     duplicate_feedback: u64,
+    /// The receiver's own estimate (REMB), which caps the target.
+    receiver_limit: Option<Bitrate>,
+    /// What the pacer sent over the last second, for a sender without transport feedback.
+    sent_rate: IncomingBitrate,
+    last_sent_rate: Option<Bitrate>,
+    receiver_estimates: u64,
+    loss_reports: u64,
 }
 
 /// A capacity probe's result above the estimate is taken only from this multiple of it up.
@@ -158,6 +191,9 @@ const CAPACITY_PROBE_MIN_GAIN: f64 = 1.2;
 /// A probe result this soon after a capacity probe counts as that probe's (follow-ups
 /// included).
 const CAPACITY_PROBE_RESULT_WINDOW: TimeDelta = TimeDelta::from_secs(2);
+/// A receiver estimate below this fraction of the previous one is the receiver backing off on
+/// over-use (its AIMD cuts to 0.85–0.9 × the incoming rate), which holds capacity probes off.
+const REMB_CONGESTION_FRACTION: f64 = 0.97;
 
 impl SendSideEstimator {
     /// A fresh estimator at `config.start`.
@@ -197,7 +233,75 @@ impl SendSideEstimator {
             last_now: Timestamp::MIN,
             feedback_packets: 0,
             duplicate_feedback: 0,
+            receiver_limit: None,
+            sent_rate: IncomingBitrate::new(IncomingBitrate::DEFAULT_WINDOW),
+            last_sent_rate: None,
+            receiver_estimates: 0,
+            loss_reports: 0,
             config,
+        }
+    }
+
+    /// Whether transport feedback has ever been processed; until then a receiver's estimate
+    /// drives the delay-based estimate (see the module docs).
+    fn has_transport_feedback(&self) -> bool {
+        self.feedback_packets > 0
+    }
+
+    /// The receiver's estimate of the path (REMB) arrived at `now`; see the module docs for
+    /// what it does with and without transport feedback.
+    pub fn on_receiver_estimate(&mut self, now: Timestamp, estimate: Bitrate) {
+        self.observe(now);
+        self.receiver_estimates += 1;
+        let estimate = estimate.clamp_to(self.config.min, self.config.max);
+        self.receiver_limit = Some(estimate);
+        if !self.has_transport_feedback() {
+            let previous = self.aimd.estimate();
+            self.aimd.set_estimate(now, estimate);
+            let low_loss = self
+                .loss
+                .loss_fraction()
+                .is_none_or(|f| f <= self.config.loss.low_loss);
+            if estimate > self.loss.target() && low_loss {
+                self.loss.set_estimate(now, estimate);
+            }
+            if estimate < previous.mul_f64(REMB_CONGESTION_FRACTION) {
+                // The receiver backed off: its delay path saw over-use.
+                self.probe.on_congestion(now);
+            }
+        }
+        let acked = self.rate_for_probing(now);
+        self.update_target(now, acked);
+    }
+
+    /// A receiver report's loss figures: `lost` of `total` packets since the previous report.
+    /// For a sender without transport feedback only: with it, feedback already reports every
+    /// loss, and counting a receiver report as well would count it twice.
+    pub fn on_loss_report(&mut self, now: Timestamp, lost: u32, total: u32) {
+        self.observe(now);
+        if total == 0 {
+            return;
+        }
+        self.loss_reports += 1;
+        self.loss.on_packet_results(now, lost, total);
+        if self
+            .loss
+            .loss_fraction()
+            .is_some_and(|f| f > self.config.loss.low_loss)
+        {
+            self.probe.on_congestion(now);
+        }
+        let acked = self.rate_for_probing(now);
+        self.update_target(now, acked);
+    }
+
+    /// The acknowledged rate, or without transport feedback the rate the pacer sent.
+    fn rate_for_probing(&mut self, now: Timestamp) -> Option<Bitrate> {
+        if self.has_transport_feedback() {
+            self.acked.bitrate()
+        } else {
+            self.last_sent_rate = self.sent_rate.rate(now);
+            self.last_sent_rate
         }
     }
 
@@ -229,6 +333,9 @@ impl SendSideEstimator {
     pub fn on_sent(&mut self, now: Timestamp, packet: &SentPacket) {
         self.observe(now);
         self.alr.on_bytes_sent(packet.size, packet.send_time);
+        if !self.has_transport_feedback() {
+            self.sent_rate.update(packet.send_time, packet.size);
+        }
     }
 
     /// The pacer pushed the encoder target back to `target` because its congestion window is
@@ -349,8 +456,16 @@ impl SendSideEstimator {
             .loss
             .update(now)
             .min(self.aimd.estimate())
+            .min(self.receiver_limit.unwrap_or(Bitrate::MAX))
             .clamp_to(self.config.min, self.config.max);
-        let cap = match (self.was_in_alr, self.config.alr_target_cap, acked) {
+        // Without transport feedback the stand-in for the acknowledged rate is what was sent,
+        // which says nothing about what arrived: it gates capacity probes, never the target.
+        let cap_basis = if self.has_transport_feedback() {
+            acked
+        } else {
+            None
+        };
+        let cap = match (self.was_in_alr, self.config.alr_target_cap, cap_basis) {
             (true, Some(factor), Some(acked)) => acked.mul_f64(factor).max(self.config.min),
             _ => Bitrate::MAX,
         };
@@ -430,6 +545,10 @@ impl SendSideEstimator {
             feedback_packets: self.feedback_packets,
             duplicate_feedback: self.duplicate_feedback,
             reordered: delay.groups.reordered,
+            receiver_estimate: self.receiver_limit,
+            receiver_estimates: self.receiver_estimates,
+            loss_reports: self.loss_reports,
+            sent_rate: self.last_sent_rate,
         }
     }
 

@@ -40,6 +40,13 @@ pub struct Metrics {
     /// window's start, each with a capacity): "held", where [`utilisation`](Self::utilisation)
     /// is the mean.
     pub min_utilisation_1s: Option<f64>,
+    /// From the window's start until the first trace row whose target is at least
+    /// [`RAMP_SHARE`] × its capacity; the whole window when none is.
+    pub time_to_85pct: Option<SimDuration>,
+    /// The longest stretch of trace rows with the same target as the row before while the queue
+    /// is below [`FROZEN_QUEUE_BELOW`] and the target below [`FROZEN_TARGET_SHARE`] × capacity:
+    /// an estimate that stopped moving on a link with room.
+    pub max_frozen: Option<SimDuration>,
     /// Mean rate the sender put on the link over the window's intervals.
     pub send_rate: Option<Bitrate>,
     /// Mean goodput over the window's intervals.
@@ -53,6 +60,15 @@ pub struct Metrics {
 /// sent the instant a zero-capacity outage ended met the full queue, and its 200 ms interval
 /// (that one packet) read as 100 % loss.
 pub const MIN_INTERVAL_PACKETS: u64 = 5;
+
+/// What [`Metrics::time_to_85pct`] waits for: the target at this share of the capacity.
+pub const RAMP_SHARE: f64 = 0.85;
+
+/// A trace row counts towards [`Metrics::max_frozen`] while its queuing delay is below this…
+pub const FROZEN_QUEUE_BELOW: SimDuration = SimDuration::from_millis(20);
+/// …and its target below this share of the capacity: a link with room the estimate does not
+/// take.
+pub const FROZEN_TARGET_SHARE: f64 = 0.8;
 
 /// The `p`-quantile (`0 ≤ p ≤ 1`) of sorted values by nearest rank.
 fn nearest_rank(sorted: &[SimDuration], p: f64) -> Option<SimDuration> {
@@ -115,10 +131,43 @@ impl Trace {
                 })
                 .reduce(f64::min)
         };
+        let time_to_85pct = rows
+            .iter()
+            .find(|r| {
+                matches!((r.target, r.capacity), (Some(t), Some(c))
+                    if c.bps() > 0 && t.as_bps_f64() >= c.as_bps_f64() * RAMP_SHARE)
+            })
+            .map_or(
+                SimDuration::from_nanos(to.as_nanos().saturating_sub(from.as_nanos())),
+                |r| SimDuration::from_nanos(r.t.as_nanos().saturating_sub(from.as_nanos())),
+            );
+        let mut max_frozen = SimDuration::ZERO;
+        let mut frozen_since: Option<SimDuration> = None;
+        for pair in rows.windows(2) {
+            let (before, row) = (pair[0], pair[1]);
+            let frozen = match (before.target, row.target, row.capacity, row.queue_delay) {
+                (Some(b), Some(t), Some(c), Some(q)) => {
+                    b == t
+                        && q < FROZEN_QUEUE_BELOW
+                        && t.as_bps_f64() < c.as_bps_f64() * FROZEN_TARGET_SHARE
+                }
+                _ => false,
+            };
+            if frozen {
+                let since = *frozen_since.get_or_insert(before.t);
+                max_frozen = max_frozen.max(SimDuration::from_nanos(
+                    row.t.as_nanos().saturating_sub(since.as_nanos()),
+                ));
+            } else {
+                frozen_since = None;
+            }
+        }
         Metrics {
             from,
             to,
             min_utilisation_1s,
+            time_to_85pct: (!rows.is_empty()).then_some(time_to_85pct),
+            max_frozen: (!rows.is_empty()).then_some(max_frozen),
             queue_p50: nearest_rank(&delays, 0.50),
             queue_p95: nearest_rank(&delays, 0.95),
             utilisation: (cap > 0).then(|| good as f64 / cap as f64),
@@ -270,6 +319,54 @@ mod interval_loss_tests {
         assert_eq!(trace.metrics(ms(0), ms(200)).max_interval_loss, Some(0.9));
         assert_eq!(trace.metrics(ms(600), ms(800)).max_interval_loss, None);
         assert!(trace.metrics(ms(0), ms(800)).loss.is_some_and(|l| l < 0.5));
+    }
+
+    /// The ramp time is measured to the first row at 85 % of capacity; a target that stands
+    /// still on an empty queue below 80 % of capacity is frozen, one that moves or a full queue
+    /// is not.
+    #[test]
+    fn ramp_time_and_frozen_stretches_are_read_from_the_rows() {
+        let row = |t: u64, target: u64, queue: u64| TraceRow {
+            t: ms(t),
+            capacity: Some(Bitrate::from_kbps(1_000)),
+            send_rate: Bitrate::from_kbps(target),
+            goodput: Bitrate::from_kbps(target),
+            target: Some(Bitrate::from_kbps(target)),
+            remb: None,
+            queue_delay: Some(ms(queue)),
+            loss: None,
+            pacer_queue: None,
+        };
+        let mut rows = Vec::new();
+        // 0–1 s climbing to 900 (85 % at 600 ms); 1–4 s frozen at 500 on an empty queue;
+        // 4–6 s frozen at 500 but with a 40 ms queue; 6–7 s moving.
+        for (i, t) in (0..1_000).step_by(200).enumerate() {
+            rows.push(row(t, 300 + 200 * i as u64, 5));
+        }
+        for t in (1_000..4_000).step_by(200) {
+            rows.push(row(t, 500, 5));
+        }
+        for t in (4_000..6_000).step_by(200) {
+            rows.push(row(t, 500, 40));
+        }
+        for (i, t) in (6_000..7_000).step_by(200).enumerate() {
+            rows.push(row(t, 500 + i as u64, 5));
+        }
+        let trace = Trace {
+            interval: ms(200),
+            rows,
+            packets: Vec::new(),
+        };
+        let m = trace.metrics(ms(0), ms(7_000));
+        assert_eq!(m.time_to_85pct, Some(ms(600)));
+        assert_eq!(m.max_frozen, Some(ms(2_800)), "1.0 s to 3.8 s");
+        let later = trace.metrics(ms(1_000), ms(7_000));
+        assert_eq!(
+            later.time_to_85pct,
+            Some(ms(6_000)),
+            "never: the whole window"
+        );
+        assert_eq!(trace.metrics(ms(9_000), ms(9_500)).max_frozen, None);
     }
 
     /// "Held" means every whole second, not the mean: one weak second shows.

@@ -211,11 +211,28 @@ pub fn configure_bwe(
         };
         let start = sender.loss.start.as_bps_f64();
         let paced_here = sender.loss_control;
-        registry = registry.with(
-            REMB_SENDER_SLOT,
-            RembSenderInterceptor::new(sender).with_handle(handle.clone()),
-        );
-        if paced_here {
+        if let (true, Some(pacer)) = (paced_here, sender.pacer.clone()) {
+            // A REMB-only sender on our pacer: one controller, REMB as its delay-based estimate.
+            let mut estimator = default_estimator();
+            estimator.start = sender.loss.start;
+            estimator.loss = sender.loss;
+            let (remb_sender, pacer) =
+                RembSenderInterceptor::with_pacer(sender, ControllerConfig { estimator, pacer });
+            registry = registry
+                .with(REMB_SENDER_SLOT, remb_sender.with_handle(handle.clone()))
+                .with(PACER_SLOT, pacer);
+        } else {
+            registry = registry.with(
+                REMB_SENDER_SLOT,
+                RembSenderInterceptor::new(sender).with_handle(handle.clone()),
+            );
+        }
+        if paced_here
+            && config
+                .remb_sender
+                .as_ref()
+                .is_some_and(|s| s.pacer.is_none())
+        {
             // configure_congestion_control brings a pacer; a REMB-only sender needs its own, or
             // the target would never reach the wire.
             registry = registry.with(
@@ -479,7 +496,7 @@ mod tests {
         for expected in [
             (2_200, "AbsSendTimeInterceptor"),
             (2_500, "RembSenderInterceptor"),
-            (3_000, "PacerInterceptor"),
+            (3_000, "ProbingPacer"),
             (10_500, "RembInterceptor"),
         ] {
             assert!(
@@ -488,7 +505,26 @@ mod tests {
             );
         }
         assert!(!names.iter().any(|(slot, _)| *slot == 1_000));
-        // The loss-based controller's start rate is published before any packet.
+        // The controller's start rate is published before any packet.
+        assert_eq!(handle.target(), Some(bwe_core::Bitrate::from_kbps(300)));
+    }
+
+    /// Without our pacer a REMB-only sender keeps rtc's, which reads the target from the
+    /// attribute the REMB sender attaches.
+    #[test]
+    fn remb_chain_without_our_pacer_keeps_rtcs() {
+        let mut engine = engine();
+        let mut config = BweChainConfig::remb();
+        if let Some(sender) = &mut config.remb_sender {
+            sender.pacer = None;
+        }
+        let (registry, handle) = configure_bwe(Registry::new(), &mut engine, config).expect("ok");
+        let names = names(&registry);
+        assert!(
+            names.contains(&(3_000, "PacerInterceptor".to_owned())),
+            "{names:?}"
+        );
+        assert!(!names.iter().any(|(_, n)| n == "ProbingPacer"), "{names:?}");
         assert_eq!(handle.target(), Some(bwe_core::Bitrate::from_kbps(300)));
     }
 

@@ -59,12 +59,26 @@ impl BweSnapshot {
     /// The target implied by the published parts: the send side's encoder target (the
     /// controller already applied its pushback), or the REMB sender's loss-based target, capped
     /// by the latest REMB.
+    ///
+    /// The send side's part is matched first and read behind `std::hint::black_box`. Written as
+    /// `send_side.and_then(|s| s.encoder_target.or(s.core.target))`, rustc 1.95.0 at
+    /// `opt-level = 1` (this workspace's test profile) hoisted the choice between the two fields
+    /// above the `None` check: it loaded from an address offset by `encoder_target`'s tag, which
+    /// for a `None` part is uninitialised memory, and the REMB sender's unit tests crashed with
+    /// SIGSEGV whenever an earlier test in the process had left other bytes there (`cargo test
+    /// -p bwe-interceptor --lib` runs `remb::receiver` before `remb::sender`). Release builds
+    /// were not affected. Hiding the reference from the optimiser keeps every load behind the
+    /// check; the crate's unit tests running in one process are the test that would fail again.
     fn effective_target(&self) -> Option<Bitrate> {
-        let cap = self.remb_sender.and_then(|s| s.remb_cap);
-        let base = self
-            .send_side
-            .and_then(|s| s.encoder_target.or(s.core.target))
-            .or_else(|| self.remb_sender.and_then(|s| s.loss_target));
+        let cap = self.remb_sender.as_ref().and_then(|s| s.remb_cap);
+        let send = match std::hint::black_box(self.send_side.as_ref()) {
+            Some(s) => match s.encoder_target {
+                Some(target) => Some(target),
+                None => s.core.target,
+            },
+            None => None,
+        };
+        let base = send.or_else(|| self.remb_sender.as_ref().and_then(|s| s.loss_target));
         match (base, cap) {
             (Some(base), Some(cap)) => Some(base.min(cap)),
             (base, cap) => base.or(cap),
@@ -72,17 +86,19 @@ impl BweSnapshot {
     }
 
     /// The values whose change is worth waking someone for.
+    ///
     fn decisions(&self) -> Decisions {
+        let send = self.send_side.as_ref();
         Decisions {
             target: self.target,
-            send_target: self.send_side.and_then(|s| s.core.target),
-            encoder_target: self.send_side.and_then(|s| s.encoder_target),
-            delay_based: self.send_side.and_then(|s| s.core.delay_based),
-            loss_based: self.send_side.and_then(|s| s.core.loss_based),
-            usage: self.send_side.and_then(|s| s.core.usage),
-            remb_sent: self.remb_receiver.and_then(|s| s.last_remb),
-            remb_cap: self.remb_sender.and_then(|s| s.remb_cap),
-            remb_loss_target: self.remb_sender.and_then(|s| s.loss_target),
+            send_target: send.and_then(|s| s.core.target),
+            encoder_target: send.and_then(|s| s.encoder_target),
+            delay_based: send.and_then(|s| s.core.delay_based),
+            loss_based: send.and_then(|s| s.core.loss_based),
+            usage: send.and_then(|s| s.core.usage),
+            remb_sent: self.remb_receiver.as_ref().and_then(|s| s.last_remb),
+            remb_cap: self.remb_sender.as_ref().and_then(|s| s.remb_cap),
+            remb_loss_target: self.remb_sender.as_ref().and_then(|s| s.loss_target),
         }
     }
 }

@@ -1,13 +1,13 @@
 //! REMB at the sender, in a real chain: the cap read from REMB bytes reaches the application
-//! through the handle and rtc's own pacer through the attribute, and the pacer's release spacing
-//! changes accordingly.
+//! through the handle and the pacer — rtc's own through the attribute, ours through the shared
+//! controller — and the pacer's release spacing changes accordingly.
 
 mod support;
 
 use std::time::{Duration, Instant};
 
 use bwe_core::Bitrate;
-use bwe_interceptor::configure_remb_bwe;
+use bwe_interceptor::{BweChainConfig, configure_bwe, configure_remb_bwe};
 use rtc::interceptor::{AttributedPacket, Interceptor, Packet, Registry, TaggedPacket};
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::rtcp::payload_feedbacks::receiver_estimated_maximum_bitrate::ReceiverEstimatedMaximumBitrate;
@@ -58,12 +58,17 @@ fn mean_gap_ms(instants: &[Instant]) -> f64 {
     span.as_secs_f64() * 1000.0 / (instants.len() - 1) as f64
 }
 
-/// The pacer runs at the loss-based start rate, then at the REMB cap once one arrives.
+/// rtc's pacer (the REMB preset without ours) runs at the loss-based start rate, then at the
+/// REMB cap once one arrives.
 #[test]
 fn rtc_pacer_follows_the_remb_cap() {
     let mut engine = MediaEngine::default();
     engine.register_default_codecs().expect("codecs");
-    let (registry, handle) = configure_remb_bwe(Registry::new(), &mut engine).expect("chain");
+    let mut config = BweChainConfig::remb();
+    if let Some(sender) = &mut config.remb_sender {
+        sender.pacer = None;
+    }
+    let (registry, handle) = configure_bwe(Registry::new(), &mut engine, config).expect("chain");
     let mut chain = registry.build();
     chain.bind_local_stream(&video_stream(SSRC, Some(3), None));
     let base = Instant::now();
@@ -90,4 +95,57 @@ fn rtc_pacer_follows_the_remb_cap() {
     assert!((28.0..=36.0).contains(&gap_before), "{gap_before:.1} ms");
     assert!((72.0..=90.0).contains(&gap_after), "{gap_after:.1} ms");
     assert_eq!(handle.target(), Some(Bitrate::from_kbps(120)));
+}
+
+/// Our pacer (the REMB preset's default) paces at 2.5 × the target: the start rate, then the
+/// REMB's.
+#[test]
+fn our_pacer_follows_the_remb() {
+    let mut engine = MediaEngine::default();
+    engine.register_default_codecs().expect("codecs");
+    let (registry, handle) = configure_remb_bwe(Registry::new(), &mut engine).expect("chain");
+    let mut chain = registry.build();
+    chain.bind_local_stream(&video_stream(SSRC, Some(3), None));
+    let base = Instant::now();
+    let at = base + Duration::from_secs(3);
+    let remb = ReceiverEstimatedMaximumBitrate {
+        sender_ssrc: 1,
+        bitrate: 120_000.0,
+        ssrcs: vec![SSRC],
+    };
+    let bytes = remb.marshal().expect("marshal");
+    // An encoder offering 1.2 kB every 40 ms (240 kbit/s): no backlog to speed the pacer up.
+    let (mut now, mut seq, mut released) = (base, 0u16, 0usize);
+    let (mut before, mut remb_sent) = (None, false);
+    while now < base + Duration::from_secs(5) {
+        if (now - base).as_millis() % 40 == 0 {
+            chain.handle_write(media(now, seq)).expect("write");
+            seq = seq.wrapping_add(1);
+        }
+        if !remb_sent && now >= at {
+            before = handle.snapshot().pacer.and_then(|p| p.pacing_rate);
+            chain.handle_read(inbound_rtcp(now, &bytes)).expect("read");
+            while chain.poll_read().is_some() {}
+            remb_sent = true;
+        }
+        chain.handle_timeout(now).expect("timeout");
+        while let Some(p) = chain.poll_write() {
+            released += usize::from(matches!(p.message.packet, Packet::Rtp(_)));
+        }
+        now += Duration::from_millis(1);
+    }
+    let after = handle.snapshot().pacer.and_then(|p| p.pacing_rate);
+    println!("our pacer: {before:?} before, {after:?} after a 120 kbit/s REMB");
+    assert_eq!(
+        before,
+        Some(Bitrate::from_kbps(750)),
+        "2.5 × the 300 kbit/s start"
+    );
+    assert_eq!(after, Some(Bitrate::from_kbps(300)), "2.5 × the REMB");
+    assert_eq!(handle.target(), Some(Bitrate::from_kbps(120)));
+    // Every packet written left (plus the start-up probes' padding), none was held back.
+    assert!(
+        (125..=140).contains(&released),
+        "{released} released of 125 written"
+    );
 }

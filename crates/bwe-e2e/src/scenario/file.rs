@@ -40,9 +40,24 @@ pub struct ScenarioFile {
     /// Flows sharing the bottleneck; none means one forward flow with `estimator`.
     #[serde(default, rename = "flow")]
     pub flows: Vec<Spanned<FlowFile>>,
+    /// The video encoder model, where it differs from the default (no key frame within the
+    /// call).
+    #[serde(default)]
+    pub encoder: Option<EncoderFile>,
     /// Two-sided bounds on metrics.
     #[serde(default, rename = "check")]
     pub checks: Vec<Spanned<CheckSpec>>,
+}
+
+/// The `[encoder]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncoderFile {
+    /// Seconds between key frames (0.1 to 3600).
+    pub key_frame_interval_s: Spanned<f64>,
+    /// How many delta frames a key frame is worth (1 to 20; default 4).
+    #[serde(default)]
+    pub key_frame_factor: Option<Spanned<f64>>,
 }
 
 /// One `[[flow]]` table.
@@ -200,6 +215,14 @@ pub enum MetricName {
     /// The lowest goodput over capacity of any whole second in the window ("held").
     #[serde(rename = "min_utilisation_1s")]
     MinUtilisation1s,
+    /// Seconds from the window's start until the target first reaches 85 % of the capacity
+    /// (the whole window if it never does).
+    #[serde(rename = "time_to_85pct_s")]
+    TimeTo85pctS,
+    /// The longest time, s, the target stayed exactly constant while the queue was below 20 ms
+    /// and the target below 80 % of the capacity (a frozen estimate).
+    #[serde(rename = "max_frozen_s")]
+    MaxFrozenS,
     /// Median queuing delay, ms.
     QueueP50Ms,
     /// 95th-percentile queuing delay, ms.
@@ -335,6 +358,26 @@ pub fn parse(origin: &str, text: &str, root: &Path) -> Result<Scenario, String> 
     let mut call = CallSpec::new(file.seed, file.estimator.estimator(), forward);
     call.backward = backward;
     call.duration = SimDuration::from_secs(duration);
+    if let Some(encoder) = &file.encoder {
+        let interval = &encoder.key_frame_interval_s;
+        if !(0.1..=3_600.0).contains(interval.get_ref()) {
+            return Err(at(
+                Some(interval.span()),
+                "key_frame_interval_s must be between 0.1 and 3600",
+            ));
+        }
+        if let Some(factor) = &encoder.key_frame_factor {
+            if !(1.0..=20.0).contains(factor.get_ref()) {
+                return Err(at(
+                    Some(factor.span()),
+                    "key_frame_factor must be between 1 and 20",
+                ));
+            }
+            call.encoder.key_frame_factor = *factor.get_ref();
+        }
+        call.encoder.key_frame_interval =
+            SimDuration::from_micros((interval.get_ref() * 1e6).round() as u64);
+    }
     Ok(Scenario {
         name: file.name,
         description: file.description,

@@ -133,6 +133,8 @@ impl ScenarioRun {
         match metric {
             MetricName::Utilisation => m().utilisation,
             MetricName::MinUtilisation1s => m().min_utilisation_1s,
+            MetricName::TimeTo85pctS => secs(m().time_to_85pct),
+            MetricName::MaxFrozenS => secs(m().max_frozen),
             MetricName::QueueP50Ms => ms(m().queue_p50),
             MetricName::QueueP95Ms => ms(m().queue_p95),
             MetricName::Loss => m().loss,
@@ -202,6 +204,7 @@ pub fn run(scenario: &Scenario) -> Result<ScenarioRun, CallError> {
     let mut spec = MultiCallSpec::new(call.seed, call.forward.clone(), flows.clone());
     spec.backward = call.backward.clone();
     spec.duration = call.duration;
+    spec.encoder = call.encoder.clone();
     let result = run_multi_call(&spec)?;
     Ok(ScenarioRun {
         flows: result

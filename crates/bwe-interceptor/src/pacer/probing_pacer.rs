@@ -21,8 +21,8 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use bwe_core::DataSize;
 use bwe_core::pacer::{PacketKind, Refusal};
+use bwe_core::{DataSize, SentPacket};
 use rtc::interceptor::{
     Attribute, AttributedPacket, Interceptor, Packet, Slot, StreamInfo, TaggedPacket,
 };
@@ -47,6 +47,11 @@ pub struct ProbingPacer {
     read_queue: VecDeque<TaggedPacket>,
     write_queue: VecDeque<TaggedPacket>,
     last_now: Option<Instant>,
+    /// Tell the controller of each release (`on_sent`): set when no congestion controller
+    /// interceptor does it from its send history (a REMB-only sender).
+    report_sent: bool,
+    /// Numbers the releases reported.
+    sent: u64,
 }
 
 impl std::fmt::Debug for ProbingPacer {
@@ -67,6 +72,17 @@ impl ProbingPacer {
             read_queue: VecDeque::with_capacity(64),
             write_queue: VecDeque::with_capacity(queue_limit),
             last_now: None,
+            report_sent: false,
+            sent: 0,
+        }
+    }
+
+    /// A pacer that also reports each release to the controller, for a chain with no
+    /// congestion controller interceptor (REMB only).
+    pub(crate) fn reporting_sent(shared: SharedController) -> Self {
+        Self {
+            report_sent: true,
+            ..Self::new(shared)
         }
     }
 
@@ -158,6 +174,18 @@ impl ProbingPacer {
                     core.controller
                         .record_probe(ssrc, rtp.header.sequence_number, now_ts, probe);
                 }
+            }
+            if self.report_sent {
+                core.controller.on_sent(
+                    now_ts,
+                    &SentPacket {
+                        sequence: self.sent,
+                        send_time: now_ts,
+                        size: release.size,
+                        probe: release.probe,
+                    },
+                );
+                self.sent += 1;
             }
             self.write_queue.push_back(packet);
         }

@@ -84,6 +84,8 @@ pub struct RembInterceptor {
     epoch: Epoch,
     /// Bound remote streams and the abs-send-time id each negotiated.
     streams: HashMap<u32, Option<u8>>,
+    /// RTX SSRC → the media SSRC it repairs (the media stream's extension id applies).
+    rtx_streams: HashMap<u32, u32>,
     local_ssrc: Option<u32>,
     last_remb: Option<Bitrate>,
     next_remb_at: Option<Instant>,
@@ -108,6 +110,7 @@ impl RembInterceptor {
             config,
             epoch: Epoch::new(),
             streams: HashMap::new(),
+            rtx_streams: HashMap::new(),
             local_ssrc: None,
             last_remb: None,
             next_remb_at: None,
@@ -156,9 +159,21 @@ impl RembInterceptor {
             self.publish();
             return;
         }
-        let Some(&negotiated) = self.streams.get(&header.ssrc) else {
-            self.stats.unbound += 1;
-            return;
+        // Retransmissions on an RTX stream load the link like media: they are measured too,
+        // under the media stream's SSRC (libwebrtc's estimator sees every stamped packet).
+        let (ssrc, negotiated) = match self.streams.get(&header.ssrc) {
+            Some(&negotiated) => (header.ssrc, negotiated),
+            None => match self
+                .rtx_streams
+                .get(&header.ssrc)
+                .and_then(|media| Some((*media, *self.streams.get(media)?)))
+            {
+                Some(found) => found,
+                None => {
+                    self.stats.unbound += 1;
+                    return;
+                }
+            },
         };
         let Some(id) = negotiated else {
             self.stats.not_negotiated += 1;
@@ -189,17 +204,21 @@ impl RembInterceptor {
         let arrival = PacketArrival {
             send_time,
             size: DataSize::from_bytes(rtp.marshal_size() as u64),
-            ssrc: header.ssrc,
+            ssrc,
         };
         let before = tracing::enabled!(target: "bwe::detector", tracing::Level::DEBUG)
             .then(|| self.estimator.stats());
+        let probes_before = self.estimator.probe_results();
         self.estimator.on_packet(now_ts, arrival);
+        // A probe that raised the estimate is news the sender is waiting for: it follows a
+        // REMB within a round trip, not at the next interval.
+        let probed = self.estimator.probe_results() != probes_before;
         self.stats.fed += 1;
         if let Some(before) = before {
             events::receive_side_changes(now_ts, &before, &self.estimator.stats());
         }
 
-        if self.remb_due(now) {
+        if probed || self.remb_due(now) {
             self.send_remb(now);
         }
     }
@@ -338,10 +357,16 @@ impl Interceptor for RembInterceptor {
             );
         }
         self.streams.insert(info.ssrc, id);
+        if let Some(rtx) = info.ssrc_rtx {
+            self.rtx_streams.insert(rtx, info.ssrc);
+        }
     }
 
     fn unbind_remote_stream(&mut self, info: &StreamInfo) {
         self.streams.remove(&info.ssrc);
+        if let Some(rtx) = info.ssrc_rtx {
+            self.rtx_streams.remove(&rtx);
+        }
     }
 }
 

@@ -19,6 +19,18 @@
 //!
 //! Nothing is generated and nothing is held: every packet passes on unchanged except for the
 //! attribute.
+//!
+//! # With our pacer
+//!
+//! [`configure_bwe`](crate::configure_bwe) builds REMB-only senders on the same send-side
+//! controller as the send-side chain ([`RembSenderConfig::pacer`]): this interceptor then hands
+//! the REMB, the receiver reports' loss figures and the round-trip time to that controller
+//! (`SendSideController::on_receiver_estimate`, `on_loss_report`, `on_rtt`), and the
+//! [`ProbingPacer`](crate::ProbingPacer) sends what it decides — paced at 2.5 × the target,
+//! with start-up, capacity and ALR probe clusters the receiver measures from abs-send-time,
+//! retransmissions throttled, stale media dropped. Our pacer reads the controller, not the
+//! chain; the controller's encoder target still rides the RTCP packet that changed it as
+//! `Attribute::TargetBitrateChanged`, for the interceptors application-ward.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -34,8 +46,10 @@ use rtc::rtcp::sender_report::SenderReport;
 use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
 
+use crate::controller::SharedController;
 use crate::epoch::Epoch;
 use crate::handle::BweHandle;
+use crate::pacer::PacerConfig;
 use crate::remb::packet;
 use crate::remb::report_loss::ReportLoss;
 use crate::remb::sender_stats::RembSenderStats;
@@ -54,6 +68,16 @@ pub struct RembSenderConfig {
     pub loss_control: bool,
     /// The loss-based controller (its `start` is the target before any report).
     pub loss: LossControllerConfig,
+    /// For a REMB-only sender with loss control: our pacer, driven by a send-side controller
+    /// that takes the REMB as its delay-based estimate (see the module docs). `None` keeps
+    /// rtc's pacer, which paces at the target, cannot probe and does not limit
+    /// retransmissions: on RFC 8867 §5.1 its NACK responder filled the link with
+    /// retransmissions after the drop at 60 s for the rest of the call, so the receiver,
+    /// seeing almost no stamped media, froze its estimate at 367 kbit/s for 40 s.
+    ///
+    /// The default is our pacer with probing and without a congestion window (which needs
+    /// transport feedback to count bytes in flight).
+    pub pacer: Option<PacerConfig>,
 }
 
 impl Default for RembSenderConfig {
@@ -61,6 +85,10 @@ impl Default for RembSenderConfig {
         Self {
             loss_control: true,
             loss: LossControllerConfig::default(),
+            pacer: Some(PacerConfig {
+                accepted_queue: None,
+                ..PacerConfig::default()
+            }),
         }
     }
 }
@@ -73,6 +101,8 @@ pub struct RembSenderInterceptor {
     sender_reports: SrHistory,
     /// The congestion controller's latest estimate seen going past, before capping.
     controller_target: Option<Bitrate>,
+    /// The send-side controller this sender drives, when paced by our pacer.
+    shared: Option<SharedController>,
     stats: RembSenderStats,
     handle: BweHandle,
     read_queue: VecDeque<TaggedPacket>,
@@ -101,6 +131,7 @@ impl RembSenderInterceptor {
             report_loss: ReportLoss::new(),
             sender_reports: SrHistory::new(),
             controller_target: None,
+            shared: None,
             stats,
             handle: BweHandle::new(),
             read_queue: VecDeque::new(),
@@ -110,8 +141,40 @@ impl RembSenderInterceptor {
 
     /// Publishes to `handle` instead (to share one handle across a chain).
     pub fn with_handle(mut self, handle: BweHandle) -> Self {
+        if let Some(shared) = &self.shared {
+            let mut core = shared.lock();
+            core.handle = handle.clone();
+            core.publish_estimator();
+        }
         self.handle = handle;
         self.publish();
+        self
+    }
+
+    /// A REMB-only sender on our pacer: this interceptor (at [`REMB_SENDER_SLOT`]) and the
+    /// [`ProbingPacer`](crate::ProbingPacer) (at [`PACER_SLOT`](crate::PACER_SLOT)) share one
+    /// send-side controller built from `controller` (see "With our pacer" in the module docs).
+    /// `config.pacer` is ignored; `controller.pacer` is used.
+    pub fn with_pacer(
+        config: RembSenderConfig,
+        controller: bwe_core::controller::ControllerConfig,
+    ) -> (Self, crate::ProbingPacer) {
+        let shared = SharedController::new(controller, true);
+        let pacer = crate::ProbingPacer::reporting_sent(shared.clone());
+        (Self::new(config).with_controller(shared), pacer)
+    }
+
+    /// Drives `shared` instead of running a loss controller of its own (see "With our pacer"
+    /// in the module docs).
+    pub(crate) fn with_controller(mut self, shared: SharedController) -> Self {
+        self.loss = None;
+        self.stats.loss_target = None;
+        {
+            let mut core = shared.lock();
+            core.handle = self.handle.clone();
+            core.publish_estimator();
+        }
+        self.shared = Some(shared);
         self
     }
 
@@ -160,12 +223,19 @@ impl RembSenderInterceptor {
         );
         self.stats.remb_cap = Some(cap);
         self.stats.rembs_received += 1;
+        if let Some(shared) = &self.shared {
+            let mut core = shared.lock();
+            let now_ts = core.epoch.timestamp(now);
+            core.controller.on_receiver_estimate(now_ts, cap);
+            core.publish_changes(now, false);
+        }
         self.run_loss_control(now);
         true
     }
 
     fn on_report_blocks(&mut self, now: Instant, blocks: &[ReceptionReport]) {
         let now_ts = self.epoch.timestamp(now);
+        let mut core = self.shared.as_ref().map(SharedController::lock);
         for block in blocks {
             if let Some(rtt) = self
                 .sender_reports
@@ -176,14 +246,27 @@ impl RembSenderInterceptor {
                 if let Some(loss) = &mut self.loss {
                     loss.on_rtt(rtt);
                 }
+                if let Some(core) = &mut core {
+                    let at = core.epoch.timestamp(now);
+                    core.controller.on_rtt(at, rtt);
+                }
             }
             if let Some((lost, total)) = self.report_loss.on_block(block) {
                 self.stats.report_blocks += 1;
                 if let Some(loss) = &mut self.loss {
                     loss.on_packet_results(now_ts, lost, total);
                 }
+                if let Some(core) = &mut core {
+                    let at = core.epoch.timestamp(now);
+                    core.controller.on_loss_report(at, lost, total);
+                    self.stats.loss_fraction = core.controller.estimator_stats().loss_fraction;
+                }
             }
         }
+        if let Some(core) = &mut core {
+            core.publish_changes(now, false);
+        }
+        drop(core);
         self.run_loss_control(now);
     }
 
@@ -251,7 +334,18 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for RembSenderInterceptor {
             Attribute::TargetBitrateChanged { bits_per_second } => Some(bits_per_second),
             _ => None,
         });
-        if let Some(bits_per_second) = carried {
+        if let Some(shared) = &self.shared {
+            // Our pacer reads the controller. The attribute is a courtesy to the interceptors
+            // application-ward (as `BweSendSide` attaches its target): the encoder target,
+            // when it changed.
+            let target = shared.lock().controller.output().encoder_target;
+            if relevant && self.stats.pacer_target != Some(target) {
+                self.stats.pacer_target = Some(target);
+                msg.message.add(Attribute::TargetBitrateChanged {
+                    bits_per_second: target.as_bps_f64(),
+                });
+            }
+        } else if let Some(bits_per_second) = carried {
             // The congestion controller's estimate, going to the pacer: remember it, cap it.
             self.controller_target = Bitrate::try_from_bps_f64(*bits_per_second);
             if let Some(cap) = cap {

@@ -21,6 +21,7 @@ pub struct RembSenderStats {
     pub rtt: Option<TimeDelta>,
     /// Reception-report blocks about our streams that were used.
     pub report_blocks: u64,
-    /// The last target attached for rtc's pacer.
+    /// The last target attached for rtc's pacer (on our pacer: for the interceptors
+    /// application-ward).
     pub pacer_target: Option<Bitrate>,
 }

@@ -99,11 +99,18 @@ impl Interceptor for AbsSendTimeInterceptor {
     fn bind_local_stream(&mut self, info: &StreamInfo) {
         if let Some(id) = negotiated_id(info, ABS_SEND_TIME_URI) {
             self.streams.insert(info.ssrc, id);
+            // Retransmissions load the link like media, and the receiver measures them too.
+            if let Some(rtx) = info.ssrc_rtx {
+                self.streams.insert(rtx, id);
+            }
         }
     }
 
     fn unbind_local_stream(&mut self, info: &StreamInfo) {
         self.streams.remove(&info.ssrc);
+        if let Some(rtx) = info.ssrc_rtx {
+            self.streams.remove(&rtx);
+        }
     }
 
     fn bind_remote_stream(&mut self, _info: &StreamInfo) {}

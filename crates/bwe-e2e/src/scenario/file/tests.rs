@@ -181,3 +181,29 @@ fn line_col_is_one_based() {
     assert_eq!(line_col("ab\ncd", 4), (2, 2));
     assert_eq!(line_col("é\nx", 3), (2, 1));
 }
+
+/// An `[encoder]` table sets the key-frame period and size; a period out of range is located at
+/// the table.
+#[test]
+fn the_encoder_table_sets_key_frames_and_is_checked() {
+    let with = format!("{GOOD}\n[encoder]\nkey_frame_interval_s = 3\nkey_frame_factor = 6\n");
+    let s = parse("good.toml", &with, Path::new(".")).expect("valid");
+    assert_eq!(s.call.encoder.key_frame_interval, SimDuration::from_secs(3));
+    assert_eq!(s.call.encoder.key_frame_factor, 6.0);
+    let default = parse("good.toml", GOOD, Path::new(".")).expect("valid");
+    assert_eq!(
+        default.call.encoder.key_frame_interval,
+        SimDuration::from_secs(100)
+    );
+    let bad = format!("{GOOD}\n[encoder]\nkey_frame_interval_s = 0\n");
+    let line = bad
+        .lines()
+        .position(|l| l.starts_with("key_frame_interval_s"))
+        .expect("line")
+        + 1;
+    let err = parse("bad.toml", &bad, Path::new(".")).expect_err("zero period");
+    assert!(
+        err.starts_with(&format!("bad.toml:{line}:24: key_frame_interval_s")),
+        "{err}"
+    );
+}
