@@ -7,8 +7,9 @@
 //! Two estimators share one delay pipeline:
 //!
 //! - [`ReceiveSideEstimator`](receive_side::ReceiveSideEstimator) — for REMB. Feed it every received packet's abs-send-time and size;
-//!   it groups packets, filters the delay gradient with a Kalman filter, detects over-use and runs
-//!   AIMD rate control against the incoming bitrate.
+//!   it groups packets, filters the delay gradient (trendline by default, Kalman selectable),
+//!   detects over-use, runs AIMD rate control against the incoming bitrate and takes the
+//!   sender's probe clusters, found from their send spacing.
 //! - [`SendSideEstimator`](send_side::SendSideEstimator) — for TWCC / RFC 8888. Feed it sent packets and per-packet feedback; it
 //!   runs the trendline delay filter, AIMD against the acknowledged bitrate, the loss-based
 //!   controller, probing and ALR, and yields the target, pacing rate and probe requests.

@@ -17,6 +17,8 @@ use bwe_core::Bitrate;
 use bwe_e2e::Trace;
 use vnet_sim::SimDuration;
 
+pub mod scenario_file;
+
 pub const SEED: u64 = 1;
 
 pub fn secs(s: u64) -> SimDuration {
