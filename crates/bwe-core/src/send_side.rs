@@ -283,6 +283,14 @@ impl SendSideEstimator {
             return;
         }
         self.loss_reports += 1;
+        self.on_losses(now, lost, total);
+        let acked = self.rate_for_probing(now);
+        self.update_target(now, acked);
+    }
+
+    /// Feeds `lost` of `total` to the loss-based controller; loss above its increase threshold
+    /// is congestion to the probe controller (capacity probes wait).
+    fn on_losses(&mut self, now: Timestamp, lost: u32, total: u32) {
         self.loss.on_packet_results(now, lost, total);
         if self
             .loss
@@ -291,8 +299,6 @@ impl SendSideEstimator {
         {
             self.probe.on_congestion(now);
         }
-        let acked = self.rate_for_probing(now);
-        self.update_target(now, acked);
     }
 
     /// The acknowledged rate, or without transport feedback the rate the pacer sent.
@@ -437,14 +443,7 @@ impl SendSideEstimator {
             }
         }
 
-        self.loss.on_packet_results(now, lost, total);
-        if self
-            .loss
-            .loss_fraction()
-            .is_some_and(|f| f > self.config.loss.low_loss)
-        {
-            self.probe.on_congestion(now);
-        }
+        self.on_losses(now, lost, total);
         self.update_target(now, acked);
     }
 

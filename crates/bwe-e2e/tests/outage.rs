@@ -3,39 +3,10 @@
 //! on a 2 Mbit/s, 25 ms, 300 ms-queue link. Every check in the files must pass for our send
 //! side; `rtc::Gcc` runs the same files on the same seed beside it for the record.
 
-use std::path::{Path, PathBuf};
+mod support;
 
 use bwe_e2e::Estimator;
-use bwe_e2e::scenario::{self, CheckResult, Scenario};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn load(name: &str) -> Scenario {
-    let root = root();
-    scenario::load(&root.join("scenarios").join(format!("{name}.toml")), &root)
-        .expect("the shipped file parses")
-}
-
-fn checks(s: &Scenario) -> Vec<CheckResult> {
-    scenario::run(s).expect("the call runs").checks(s)
-}
-
-fn show(label: &str, results: &[CheckResult]) {
-    for c in results {
-        println!(
-            "{label}: {:?} [{}, {}) = {:?} in [{}, {}]: {}",
-            c.spec.metric,
-            c.from.as_secs_f64(),
-            c.to.as_secs_f64(),
-            c.value,
-            c.spec.min,
-            c.spec.max,
-            if c.passed { "ok" } else { "FAILED" }
-        );
-    }
-}
+use support::scenario_file::{checks, load, show};
 
 fn outage_holds(name: &str) {
     let s = load(name);

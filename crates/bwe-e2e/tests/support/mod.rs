@@ -1,5 +1,5 @@
-//! What the probing tests share: the seed, unit helpers, and when a trace "reaches" a share of
-//! its capacity.
+//! What the end-to-end tests share: the seed, unit helpers, when a trace "reaches" a share of
+//! its capacity, and shipped scenario files run from their files ([`scenario_file`]).
 //!
 //! Each case is a test binary of its own (`probing_startup`, `probing_raise`,
 //! `probing_app_limited`), so that each call runs first in a fresh process: a call's outcome
