@@ -34,8 +34,9 @@
 //! even after the receiver measured it with a probe (the deviation and its measured effect are
 //! in `docs/algorithm.md`). The probe controller runs as with feedback (start-up, ALR and
 //! capacity probes); the receiver measures the clusters from abs-send-time, and its estimate
-//! comes back in the next REMB. The rate the pacer sent stands in for the acknowledged rate
-//! there, which only gates capacity probes.
+//! comes back in the next REMB. The rate the pacer sent (over 250 ms) stands in for the
+//! acknowledged rate there: it gates capacity probes and sets the application-limited cap, which
+//! is refreshed every 100 ms while it applies.
 
 use crate::aimd::{AimdConfig, AimdRateControl};
 use crate::alr::{AlrDetector, AlrDetectorConfig};
@@ -182,6 +183,8 @@ pub struct SendSideEstimator {
     /// What the pacer sent over the last second, for a sender without transport feedback.
     sent_rate: IncomingBitrate,
     last_sent_rate: Option<Bitrate>,
+    /// When the target was last computed.
+    last_target_update: Timestamp,
     receiver_estimates: u64,
     loss_reports: u64,
 }
@@ -191,6 +194,13 @@ const CAPACITY_PROBE_MIN_GAIN: f64 = 1.2;
 /// A probe result this soon after a capacity probe counts as that probe's (follow-ups
 /// included).
 const CAPACITY_PROBE_RESULT_WINDOW: TimeDelta = TimeDelta::from_secs(2);
+/// Window of the sent rate that stands in for the acknowledged rate without transport feedback
+/// (the acknowledged-rate estimator's settled window is 150 ms; sent packets are paced, so a
+/// short window is already smooth).
+const SENT_RATE_WINDOW: TimeDelta = TimeDelta::from_millis(250);
+/// How often, without transport feedback, the target follows the sent rate while the
+/// application-limited cap applies (the feedback interval of a TWCC sender).
+pub const TARGET_REFRESH_INTERVAL: TimeDelta = TimeDelta::from_millis(100);
 /// A receiver estimate below this fraction of the previous one is the receiver backing off on
 /// over-use (its AIMD cuts to 0.85–0.9 × the incoming rate), which holds capacity probes off.
 const REMB_CONGESTION_FRACTION: f64 = 0.97;
@@ -234,8 +244,9 @@ impl SendSideEstimator {
             feedback_packets: 0,
             duplicate_feedback: 0,
             receiver_limit: None,
-            sent_rate: IncomingBitrate::new(IncomingBitrate::DEFAULT_WINDOW),
+            sent_rate: IncomingBitrate::new(SENT_RATE_WINDOW),
             last_sent_rate: None,
+            last_target_update: Timestamp::MIN,
             receiver_estimates: 0,
             loss_reports: 0,
             config,
@@ -457,14 +468,10 @@ impl SendSideEstimator {
             .min(self.aimd.estimate())
             .min(self.receiver_limit.unwrap_or(Bitrate::MAX))
             .clamp_to(self.config.min, self.config.max);
-        // Without transport feedback the stand-in for the acknowledged rate is what was sent,
-        // which says nothing about what arrived: it gates capacity probes, never the target.
-        let cap_basis = if self.has_transport_feedback() {
-            acked
-        } else {
-            None
-        };
-        let cap = match (self.was_in_alr, self.config.alr_target_cap, cap_basis) {
+        // Without transport feedback the rate the pacer sent stands in for the acknowledged
+        // rate: while application-limited the two are the application's rate.
+        self.last_target_update = now;
+        let cap = match (self.was_in_alr, self.config.alr_target_cap, acked) {
             (true, Some(factor), Some(acked)) => acked.mul_f64(factor).max(self.config.min),
             _ => Bitrate::MAX,
         };
@@ -502,16 +509,34 @@ impl SendSideEstimator {
 
     /// When the estimator next wants [`handle_timeout`](Self::handle_timeout).
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.probe
-            .poll_timeout()
-            .map(|t| t.max(self.last_now + TimeDelta::from_micros(1)))
+        let probe = self.probe.poll_timeout();
+        let due = match (probe, self.target_refresh_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        due.map(|t| t.max(self.last_now + TimeDelta::from_micros(1)))
     }
 
-    /// Periodic work: ALR probes and probe-state timeouts.
+    /// Periodic work: ALR probes and probe-state timeouts; without transport feedback, the
+    /// application-limited cap follows the sent rate (see [`TARGET_REFRESH_INTERVAL`]).
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.observe(now);
         self.sync_alr(now);
         self.probe.process(now);
+        if self.target_refresh_due().is_some_and(|t| now >= t) {
+            let sent = self.rate_for_probing(now);
+            self.update_target(now, sent);
+        }
+    }
+
+    /// Without transport feedback nothing arrives between REMBs and receiver reports (about
+    /// one a second) to move the application-limited cap, which follows the sent rate; so while
+    /// application-limited, or while the cap holds the target under the estimate, the target is
+    /// recomputed every [`TARGET_REFRESH_INTERVAL`].
+    fn target_refresh_due(&self) -> Option<Timestamp> {
+        let capped = self.was_in_alr || self.target < self.estimate;
+        (!self.has_transport_feedback() && self.receiver_estimates > 0 && capped)
+            .then(|| self.last_target_update + TARGET_REFRESH_INTERVAL)
     }
 
     /// The target bitrate for the encoder(s).
@@ -680,5 +705,100 @@ mod tests {
             est.target()
         );
         assert!(est.target() >= Bitrate::from_kbps(30));
+    }
+
+    /// Feeds `kbps` of 1 200-byte packets as sent from `from` to `to` ms, running timeouts
+    /// every 10 ms.
+    fn send_at(est: &mut SendSideEstimator, seq: &mut u64, from: i64, to: i64, kbps: u64) {
+        let gap_us = 1_200 * 8 * 1_000 / kbps as i64;
+        let mut t_us = from * 1_000;
+        let mut next_timeout = from;
+        while t_us < to * 1_000 {
+            let now = Timestamp::from_micros(t_us);
+            est.on_sent(now, &sent(*seq, 0, None).with_send_time(now));
+            *seq += 1;
+            while next_timeout * 1_000 <= t_us {
+                est.handle_timeout(Timestamp::from_millis(next_timeout));
+                next_timeout += 10;
+            }
+            t_us += gap_us;
+        }
+    }
+
+    trait WithSendTime {
+        fn with_send_time(self, t: Timestamp) -> Self;
+    }
+
+    impl WithSendTime for SentPacket {
+        fn with_send_time(mut self, t: Timestamp) -> Self {
+            self.send_time = t;
+            self
+        }
+    }
+
+    /// Without transport feedback a REMB is the delay-based estimate: the target follows it up
+    /// at once and down at once; heavy reported loss still cuts under it.
+    #[test]
+    fn without_transport_feedback_the_remb_drives_the_target() {
+        let mut est = SendSideEstimator::new(SendSideConfig::default());
+        est.on_network_available(Timestamp::ZERO);
+        let mut seq = 0;
+        send_at(&mut est, &mut seq, 0, 1_000, 300);
+        est.on_receiver_estimate(Timestamp::from_millis(1_000), Bitrate::from_kbps(1_800));
+        assert_eq!(est.target(), Bitrate::from_kbps(1_800));
+        est.on_receiver_estimate(Timestamp::from_millis(1_100), Bitrate::from_kbps(900));
+        assert_eq!(est.target(), Bitrate::from_kbps(900));
+        for i in 0..5 {
+            est.on_loss_report(Timestamp::from_millis(2_000 + i * 1_000), 30, 100);
+        }
+        let target = est.target();
+        assert!(
+            target < Bitrate::from_kbps(700) && target >= Bitrate::from_kbps(30),
+            "{target}"
+        );
+        assert_eq!(est.stats().receiver_estimates, 2);
+        assert_eq!(est.stats().loss_reports, 5);
+    }
+
+    /// With transport feedback the REMB only caps.
+    #[test]
+    fn with_transport_feedback_the_remb_only_caps() {
+        let mut est = SendSideEstimator::new(SendSideConfig::default());
+        let batch: Vec<PacketResult> = (0..10)
+            .map(|i| received(sent(i, i as i64 * 10, None), 30))
+            .collect();
+        est.on_feedback(Timestamp::from_millis(200), &batch);
+        let before = est.target();
+        est.on_receiver_estimate(Timestamp::from_millis(250), Bitrate::from_mbps(5));
+        assert_eq!(est.target(), before, "a higher REMB does not raise");
+        est.on_receiver_estimate(Timestamp::from_millis(300), Bitrate::from_kbps(100));
+        assert_eq!(est.target(), Bitrate::from_kbps(100), "a lower one caps");
+    }
+
+    /// Without transport feedback, an application sending 500 kbit/s under a 2 Mbit/s REMB is
+    /// given at most 1.5 × what it sends (the 250 ms sent rate reads 500–540 kbit/s of 1 200-byte
+    /// packets every 19.2 ms), and the cap follows it up once it sends more.
+    #[test]
+    fn without_transport_feedback_the_alr_cap_follows_the_sent_rate() {
+        let mut est = SendSideEstimator::new(SendSideConfig::default());
+        est.on_network_available(Timestamp::ZERO);
+        let mut seq = 0;
+        send_at(&mut est, &mut seq, 0, 500, 500);
+        est.on_receiver_estimate(Timestamp::from_millis(500), Bitrate::from_mbps(2));
+        send_at(&mut est, &mut seq, 500, 5_000, 500);
+        assert_eq!(est.stats().in_alr, Some(true));
+        let limited = est.target();
+        assert!(
+            limited >= Bitrate::from_kbps(700) && limited <= Bitrate::from_kbps(850),
+            "{limited} while sending 500 kbit/s"
+        );
+        // The application sends at whatever it is given, from 5 s.
+        let mut t = 5_000;
+        while t < 8_000 {
+            let rate = est.target().bps() / 1_000;
+            send_at(&mut est, &mut seq, t, t + 100, rate);
+            t += 100;
+        }
+        assert_eq!(est.target(), Bitrate::from_mbps(2), "the cap is gone");
     }
 }
