@@ -10,9 +10,9 @@
 //!
 //! libwebrtc's abs-send-time estimator runs the Kalman filter; this one defaults to the trendline
 //! its send side runs, on the same arrival groups, because it measured better here: on RFC 8867
-//! §5.1 in REMB mode with real PeerConnections, seeds 1–4, p95 queuing delay 42.4–49.7 ms with the
-//! trendline against 50.5–56.0 ms with the Kalman filter, at utilisation 88.8–90.0 % against
-//! 89.3–90.8 % and loss 0.54–0.70 % against 0.49–0.55 %. The Kalman filter also keeps reporting
+//! §5.1 in REMB mode with real PeerConnections, seeds 1–4, p95 queuing delay 43.3–47.8 ms with the
+//! trendline against 47.0–55.0 ms with the Kalman filter (two seeds over the 50 ms floor), at
+//! utilisation 88.6–90.4 % against 89.9–91.3 % and loss 0.53–0.60 % against 0.49–0.56 %. The Kalman filter also keeps reporting
 //! under-use long after a standing queue has drained (its offset recovers at a gain of a few
 //! percent per group while its noise estimate stays frozen outside Normal), which holds AIMD in
 //! Hold: `tests/receive_side_frozen.rs` finds it standing still for 3.1 s after a 400 ms queue
