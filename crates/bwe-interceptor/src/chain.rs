@@ -23,7 +23,7 @@
 //! | 1 000 | `CongestionControlInterceptor<BweSendSide>` | send side |
 //! | 2 000 | `TwccSenderInterceptor` | send side, TWCC |
 //! | 2 200 | [`AbsSendTimeInterceptor`] | REMB |
-//! | 2 500 | [`RembSenderInterceptor`] (cap only with send side; loss control under REMB otherwise) | both |
+//! | 2 500 | [`RembSenderInterceptor`] (with send side: the REMB caps the shared controller; REMB only: it drives it, with receiver-report loss) | both |
 //! | 3 000 | [`ProbingPacer`](crate::ProbingPacer) (send side) or rtc's `PacerInterceptor` (REMB only) | both |
 //! | 4 000 / 7 000 | NACK responder / generator | both |
 //! | 8 000 or 9 000 | TWCC receiver or RFC 8888 | send side |
@@ -52,6 +52,7 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability, RtpCodecKind,
 };
 
+use crate::controller::SharedController;
 use crate::error::ChainError;
 use crate::handle::BweHandle;
 use crate::pacer::{PACER_SLOT, PacerConfig};
@@ -105,7 +106,8 @@ pub struct BweChainConfig {
     /// `goog-remb`).
     pub remb_receiver: Option<RembConfig>,
     /// Act on REMB from the remote. With send-side estimation its loss control is turned off
-    /// (the send-side estimator has its own) and the REMB only caps.
+    /// (the send-side estimator has its own) and the REMB only caps: the shared controller's
+    /// target, hence the pacing rate and the probes, when our pacer is in the chain.
     pub remb_sender: Option<RembSenderConfig>,
     /// NACK generator and responder (retransmitting over RTX when negotiated; see module docs).
     pub nack: bool,
@@ -189,8 +191,9 @@ pub fn configure_bwe(
     let handle = BweHandle::new();
     let mut registry = registry;
 
+    let mut controller = None;
     if let Some(send_side) = &config.send_side {
-        registry = add_send_side(registry, media_engine, send_side, &handle)?;
+        (registry, controller) = add_send_side(registry, media_engine, send_side, &handle)?;
     }
 
     if config.remb_receiver.is_some() || config.abs_send_time {
@@ -222,10 +225,13 @@ pub fn configure_bwe(
                 .with(REMB_SENDER_SLOT, remb_sender.with_handle(handle.clone()))
                 .with(PACER_SLOT, pacer);
         } else {
-            registry = registry.with(
-                REMB_SENDER_SLOT,
-                RembSenderInterceptor::new(sender).with_handle(handle.clone()),
-            );
+            let mut remb_sender = RembSenderInterceptor::new(sender).with_handle(handle.clone());
+            if let Some(shared) = controller.take() {
+                // A send-side sender on our pacer: the REMB caps the controller, so the pacing
+                // rate and the probes stay under it as well as the encoder target.
+                remb_sender = remb_sender.capping(shared);
+            }
+            registry = registry.with(REMB_SENDER_SLOT, remb_sender);
         }
         if paced_here
             && config
@@ -262,22 +268,21 @@ fn add_send_side(
     media_engine: &mut MediaEngine,
     send_side: &SendSideChain,
     handle: &BweHandle,
-) -> Result<Registry, ChainError> {
+) -> Result<(Registry, Option<SharedController>), ChainError> {
     let Some(pacer_config) = &send_side.pacer else {
         // rtc's helper: feedback, send history with our estimator, rtc's pacer.
         let estimator = BweSendSide::new(send_side.estimator.clone()).with_handle(handle.clone());
-        return Ok(configure_congestion_control(
-            registry,
-            estimator,
-            send_side.feedback,
-            media_engine,
-        )?);
+        return Ok((
+            configure_congestion_control(registry, estimator, send_side.feedback, media_engine)?,
+            None,
+        ));
     };
     let (estimator, pacer) = BweSendSide::with_pacer(ControllerConfig {
         estimator: send_side.estimator.clone(),
         pacer: pacer_config.clone(),
     });
     let estimator = estimator.with_handle(handle.clone());
+    let shared = Some(estimator.shared());
     let (twcc, registry) = match send_side.feedback {
         CongestionFeedback::Twcc => (true, registry),
         CongestionFeedback::Rfc8888 => (false, registry),
@@ -285,7 +290,7 @@ fn add_send_side(
         // replaced (which the registry logs).
         other => {
             let registry = configure_congestion_control(registry, estimator, other, media_engine)?;
-            return Ok(registry.with(PACER_SLOT, pacer));
+            return Ok((registry.with(PACER_SLOT, pacer), shared));
         }
     };
     for kind in [RtpCodecKind::Video, RtpCodecKind::Audio] {
@@ -320,7 +325,7 @@ fn add_send_side(
             CongestionControlBuilder::new(estimator).build(),
         )
         .with(PACER_SLOT, pacer);
-    Ok(if twcc {
+    let registry = if twcc {
         registry
             .with(Slot::TwccSender, TwccSenderBuilder::new().build())
             .with(
@@ -336,7 +341,8 @@ fn add_send_side(
                 .with_interval(send_side.feedback_interval)
                 .build(),
         )
-    })
+    };
+    Ok((registry, shared))
 }
 
 /// [`configure_bwe`] with [`BweChainConfig::send_side`]: our estimator in place of

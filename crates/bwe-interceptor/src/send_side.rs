@@ -98,6 +98,11 @@ impl BweSendSide {
         (Self::from_shared(shared.clone()), ProbingPacer::new(shared))
     }
 
+    /// The controller this estimator shares with its pacer.
+    pub(crate) fn shared(&self) -> SharedController {
+        self.shared.clone()
+    }
+
     fn from_shared(shared: SharedController) -> Self {
         shared.lock().publish_estimator();
         Self {

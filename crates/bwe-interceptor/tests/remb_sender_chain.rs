@@ -149,3 +149,47 @@ fn our_pacer_follows_the_remb() {
         "{released} released of 125 written"
     );
 }
+
+/// A send-side sender (TWCC, our pacer) that also receives REMB: the REMB caps the shared
+/// controller, so the pacer paces under it, not only the encoder target.
+#[test]
+fn a_remb_caps_the_send_side_pacer() {
+    let mut engine = MediaEngine::default();
+    engine.register_default_codecs().expect("codecs");
+    let (registry, handle) = bwe_interceptor::configure_send_side_bwe(
+        Registry::new(),
+        &mut engine,
+        rtc::peer_connection::configuration::interceptor_registry::CongestionFeedback::Twcc,
+    )
+    .expect("chain");
+    let mut chain = registry.build();
+    chain.bind_local_stream(&video_stream(SSRC, Some(3), None));
+    let base = Instant::now();
+    let remb = ReceiverEstimatedMaximumBitrate {
+        sender_ssrc: 1,
+        bitrate: 120_000.0,
+        ssrcs: vec![SSRC],
+    };
+    let bytes = remb.marshal().expect("marshal");
+    let mut now = base;
+    let mut seq = 0u16;
+    while now < base + Duration::from_secs(2) {
+        if (now - base).as_millis() % 40 == 0 {
+            chain.handle_write(media(now, seq)).expect("write");
+            seq = seq.wrapping_add(1);
+        }
+        if now == base + Duration::from_secs(1) {
+            chain.handle_read(inbound_rtcp(now, &bytes)).expect("read");
+            while chain.poll_read().is_some() {}
+        }
+        chain.handle_timeout(now).expect("timeout");
+        while chain.poll_write().is_some() {}
+        now += Duration::from_millis(1);
+    }
+    let snapshot = handle.snapshot();
+    assert_eq!(snapshot.target, Some(Bitrate::from_kbps(120)));
+    let pacing = snapshot.pacer.and_then(|p| p.pacing_rate);
+    assert_eq!(pacing, Some(Bitrate::from_kbps(300)), "2.5 × the REMB");
+    let core = snapshot.send_side.expect("published").core;
+    assert_eq!(core.receiver_estimate, Some(Bitrate::from_kbps(120)));
+}

@@ -6,7 +6,9 @@
 //! controller (`bwe_core::loss::LossBasedController`) fed by the receiver reports, with the REMB
 //! as its delay-based limit; the target is the smaller of the two. A sender that also runs
 //! [`BweSendSide`](crate::BweSendSide) already has a loss controller, so there the REMB only caps
-//! ([`RembSenderConfig::loss_control`] off).
+//! ([`RembSenderConfig::loss_control`] off): with our pacer, the chain helpers give this
+//! interceptor the shared controller and the REMB caps its target, so the pacing rate and the
+//! probes stay under it too (libwebrtc's `UpdateReceiverEstimate`).
 //!
 //! # Reaching rtc's pacer
 //!
@@ -101,8 +103,11 @@ pub struct RembSenderInterceptor {
     sender_reports: SrHistory,
     /// The congestion controller's latest estimate seen going past, before capping.
     controller_target: Option<Bitrate>,
-    /// The send-side controller this sender drives, when paced by our pacer.
+    /// The send-side controller this sender feeds, when there is one of ours in the chain.
     shared: Option<SharedController>,
+    /// Whether that controller runs on this sender's inputs alone (REMB only: REMB, receiver
+    /// report loss and RTT) or has transport feedback of its own (the REMB only caps it).
+    drives: bool,
     stats: RembSenderStats,
     handle: BweHandle,
     read_queue: VecDeque<TaggedPacket>,
@@ -132,6 +137,7 @@ impl RembSenderInterceptor {
             sender_reports: SrHistory::new(),
             controller_target: None,
             shared: None,
+            drives: false,
             stats,
             handle: BweHandle::new(),
             read_queue: VecDeque::new(),
@@ -175,6 +181,17 @@ impl RembSenderInterceptor {
             core.publish_estimator();
         }
         self.shared = Some(shared);
+        self.drives = true;
+        self
+    }
+
+    /// Caps `shared`, a send-side controller with transport feedback of its own, at the REMB:
+    /// its target, pacing rate and probes stay under the remote's limit (libwebrtc's
+    /// `UpdateReceiverEstimate`). Receiver reports are not passed on: feedback already reports
+    /// every loss and the round trip.
+    pub(crate) fn capping(mut self, shared: SharedController) -> Self {
+        self.shared = Some(shared);
+        self.drives = false;
         self
     }
 
@@ -235,7 +252,11 @@ impl RembSenderInterceptor {
 
     fn on_report_blocks(&mut self, now: Instant, blocks: &[ReceptionReport]) {
         let now_ts = self.epoch.timestamp(now);
-        let mut core = self.shared.as_ref().map(SharedController::lock);
+        let mut core = self
+            .shared
+            .as_ref()
+            .filter(|_| self.drives)
+            .map(SharedController::lock);
         for block in blocks {
             if let Some(rtt) = self
                 .sender_reports
@@ -334,7 +355,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for RembSenderInterceptor {
             Attribute::TargetBitrateChanged { bits_per_second } => Some(bits_per_second),
             _ => None,
         });
-        if let Some(shared) = &self.shared {
+        if let Some(shared) = self.shared.as_ref().filter(|_| self.drives) {
             // Our pacer reads the controller. The attribute is a courtesy to the interceptors
             // application-ward (as `BweSendSide` attaches its target): the encoder target,
             // when it changed.
