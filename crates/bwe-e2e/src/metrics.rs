@@ -137,10 +137,7 @@ impl Trace {
                 matches!((r.target, r.capacity), (Some(t), Some(c))
                     if c.bps() > 0 && t.as_bps_f64() >= c.as_bps_f64() * RAMP_SHARE)
             })
-            .map_or(
-                SimDuration::from_nanos(to.as_nanos().saturating_sub(from.as_nanos())),
-                |r| SimDuration::from_nanos(r.t.as_nanos().saturating_sub(from.as_nanos())),
-            );
+            .map_or(to - from, |r| r.t - from);
         let mut max_frozen = SimDuration::ZERO;
         let mut frozen_since: Option<SimDuration> = None;
         for pair in rows.windows(2) {
@@ -155,9 +152,7 @@ impl Trace {
             };
             if frozen {
                 let since = *frozen_since.get_or_insert(before.t);
-                max_frozen = max_frozen.max(SimDuration::from_nanos(
-                    row.t.as_nanos().saturating_sub(since.as_nanos()),
-                ));
+                max_frozen = max_frozen.max(row.t - since);
             } else {
                 frozen_since = None;
             }

@@ -6,13 +6,9 @@
 
 mod support;
 
-use support::scenario_file::{checks, load, show};
+use support::scenario_file::all_checks_pass;
 
 #[test]
 fn remb_mode_meets_the_rfc8867_5_1_floors() {
-    let s = load("remb-rfc8867-5.1");
-    assert_eq!(s.checks.len(), 5, "the file's five checks");
-    let ours = checks(&s);
-    show("ours (REMB)", &ours);
-    assert!(ours.iter().all(|c| c.passed), "{ours:#?}");
+    all_checks_pass("remb-rfc8867-5.1", "ours (REMB)", 5);
 }

@@ -4,13 +4,9 @@
 
 mod support;
 
-use support::scenario_file::{checks, load, show};
+use support::scenario_file::all_checks_pass;
 
 #[test]
 fn remb_mode_starts_up_from_the_probes() {
-    let s = load("remb-startup");
-    assert_eq!(s.checks.len(), 5, "the file's five checks");
-    let ours = checks(&s);
-    show("ours (REMB)", &ours);
-    assert!(ours.iter().all(|c| c.passed), "{ours:#?}");
+    all_checks_pass("remb-startup", "ours (REMB)", 5);
 }

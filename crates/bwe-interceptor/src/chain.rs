@@ -212,9 +212,7 @@ pub fn configure_bwe(
             loss_control: sender.loss_control && config.send_side.is_none(),
             ..sender.clone()
         };
-        let start = sender.loss.start.as_bps_f64();
-        let paced_here = sender.loss_control;
-        if let (true, Some(pacer)) = (paced_here, sender.pacer.clone()) {
+        if let (true, Some(pacer)) = (sender.loss_control, sender.pacer.clone()) {
             // A REMB-only sender on our pacer: one controller, REMB as its delay-based estimate.
             let mut estimator = default_estimator();
             estimator.start = sender.loss.start;
@@ -225,6 +223,11 @@ pub fn configure_bwe(
                 .with(REMB_SENDER_SLOT, remb_sender.with_handle(handle.clone()))
                 .with(PACER_SLOT, pacer);
         } else {
+            // A REMB-only sender on rtc's pacer needs that pacer (configure_congestion_control
+            // would bring one, but there is none here), or the target would never reach the wire.
+            let rtc_pacer = sender
+                .loss_control
+                .then(|| PacerBuilder::new().with_target_bitrate(sender.loss.start.as_bps_f64()));
             let mut remb_sender = RembSenderInterceptor::new(sender).with_handle(handle.clone());
             if let Some(shared) = controller.take() {
                 // A send-side sender on our pacer: the REMB caps the controller, so the pacing
@@ -232,19 +235,9 @@ pub fn configure_bwe(
                 remb_sender = remb_sender.capping(shared);
             }
             registry = registry.with(REMB_SENDER_SLOT, remb_sender);
-        }
-        if paced_here
-            && config
-                .remb_sender
-                .as_ref()
-                .is_some_and(|s| s.pacer.is_none())
-        {
-            // configure_congestion_control brings a pacer; a REMB-only sender needs its own, or
-            // the target would never reach the wire.
-            registry = registry.with(
-                Slot::Pacer,
-                PacerBuilder::new().with_target_bitrate(start).build(),
-            );
+            if let Some(pacer) = rtc_pacer {
+                registry = registry.with(Slot::Pacer, pacer.build());
+            }
         }
     }
 

@@ -19,7 +19,7 @@
 //! - yields a result when it ends with at least [`MIN_CLUSTER_DELTAS`] deltas, more than half of
 //!   them with both send and arrival deltas positive, packets of at least
 //!   [`MIN_PROBE_PACKET_SIZE`] on average (a run of audio packets says little about the link),
-//!   spanning at most [`MAX_CLUSTER_SPAN`] on either clock.
+//!   spanning at most 1 s on either clock.
 //!
 //! The rates and the result follow the send side's probe arithmetic
 //! ([`super::result_estimator`]): send rate = bytes except the last packet's over the send span,
@@ -43,6 +43,7 @@
 //! 2 ms bound rejects every full-size-packet cluster sent faster than about 1.5 × the link
 //! (1 200 bytes: 4.8 ms per packet at 2 Mbit/s, 9.6 ms at 1 Mbit/s).
 
+use super::result_estimator::measure_burst;
 use crate::units::{Bitrate, DataSize, TimeDelta, Timestamp};
 
 /// A run's packets must be at least this large on average (`kMinProbePacketSize`, 200 bytes).
@@ -52,15 +53,6 @@ pub const MIN_CLUSTER_DELTAS: u32 = 4;
 /// How far a packet's instantaneous send rate may stray from the run's rate and still belong
 /// to it, as a fraction (±25 %).
 pub const RATE_TOLERANCE: f64 = 0.25;
-/// Longest span of a run on either clock (the send side's `kMaxProbeInterval`, 1 s).
-pub const MAX_CLUSTER_SPAN: TimeDelta = TimeDelta::from_secs(1);
-/// Arrival faster than this multiple of the send rate is a compressed burst, not a rate.
-const MAX_VALID_RATIO: f64 = 2.0;
-/// Receive rate below this fraction of the send rate: the burst met the bottleneck.
-const MIN_RATIO_FOR_UNSATURATED_LINK: f64 = 0.9;
-/// On a saturated link the result is this fraction of the receive rate.
-const TARGET_UTILIZATION_FRACTION: f64 = 0.95;
-
 /// What a finished run measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReceivedProbe {
@@ -139,36 +131,25 @@ impl Run {
         {
             return None;
         }
-        let send_span = self.last_send - self.first_send;
-        let arrival_span = self.last_arrival - self.first_arrival;
-        let in_range = |span: TimeDelta| span.is_positive() && span <= MAX_CLUSTER_SPAN;
-        if !in_range(send_span) || !in_range(arrival_span) {
-            return None;
-        }
-        let send_rate = (self.total - self.last_size).rate_over(send_span)?;
-        let receive_rate = (self.total - self.first_size).rate_over(arrival_span)?;
-        // Compared by rate, as the send side does, though for a run of mixed sizes the two
-        // rates leave out different packets' bytes. The error is on the safe side: a run that
-        // starts with a large packet and ends with small ones reads as slowed by the link even
-        // when it was not (its result is then too low, not too high), while comparing spans
-        // instead reads a run that *was* slowed as unhindered and took 876 kbit/s through a
-        // 600 kbit/s link (RFC 8867 §5.1 at 65 s).
-        if receive_rate.as_bps_f64() > send_rate.as_bps_f64() * MAX_VALID_RATIO {
-            return None;
-        }
-        let saturated =
-            receive_rate.as_bps_f64() < send_rate.as_bps_f64() * MIN_RATIO_FOR_UNSATURATED_LINK;
-        let bitrate = if saturated {
-            receive_rate.mul_f64(TARGET_UTILIZATION_FRACTION)
-        } else {
-            send_rate.min(receive_rate)
-        };
+        // The send side's arithmetic. For a run of mixed sizes the two rates leave out
+        // different packets' bytes; the error is on the safe side: a run that starts with a large
+        // packet and ends with small ones reads as slowed by the link even when it was not (its
+        // result is then too low, not too high), while comparing spans instead reads a run that
+        // *was* slowed as unhindered and took 876 kbit/s through a 600 kbit/s link (RFC 8867
+        // §5.1 at 65 s).
+        let m = measure_burst(
+            self.last_send - self.first_send,
+            self.last_arrival - self.first_arrival,
+            self.total,
+            self.first_size,
+            self.last_size,
+        )?;
         Some(ReceivedProbe {
-            bitrate,
-            send_rate,
-            receive_rate,
+            bitrate: m.bitrate,
+            send_rate: m.send_rate,
+            receive_rate: m.receive_rate,
             packets: self.deltas + 1,
-            saturated,
+            saturated: m.saturated,
         })
     }
 }

@@ -107,28 +107,67 @@ impl Cluster {
 
     /// The cluster's capacity estimate, if its packets so far make a valid measurement.
     fn estimate(&self) -> Option<Bitrate> {
-        let send_interval = self.last_send - self.first_send;
-        let receive_interval = self.last_receive - self.first_receive;
-        let valid = |span: TimeDelta| span.is_positive() && span <= MAX_PROBE_INTERVAL;
-        if !valid(send_interval) || !valid(receive_interval) {
-            return None;
-        }
-        let send_rate = (self.size_total - self.size_last_send).rate_over(send_interval)?;
-        let receive_rate =
-            (self.size_total - self.size_first_receive).rate_over(receive_interval)?;
-        if send_rate == Bitrate::ZERO || receive_rate == Bitrate::ZERO {
-            return None;
-        }
-        let ratio = receive_rate.as_bps_f64() / send_rate.as_bps_f64();
-        if ratio > MAX_VALID_RATIO {
-            return None;
-        }
-        if ratio < MIN_RATIO_FOR_UNSATURATED_LINK {
-            Some(receive_rate.mul_f64(TARGET_UTILIZATION_FRACTION))
-        } else {
-            Some(send_rate.min(receive_rate))
-        }
+        measure_burst(
+            self.last_send - self.first_send,
+            self.last_receive - self.first_receive,
+            self.size_total,
+            self.size_first_receive,
+            self.size_last_send,
+        )
+        .map(|m| m.bitrate)
     }
+}
+
+/// What a burst of packets measured (see the module docs for the arithmetic).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct BurstMeasurement {
+    /// The capacity the burst shows.
+    pub(crate) bitrate: Bitrate,
+    /// The rate it was sent at.
+    pub(crate) send_rate: Bitrate,
+    /// The rate it arrived at.
+    pub(crate) receive_rate: Bitrate,
+    /// Whether it arrived markedly slower than it was sent (it met the bottleneck).
+    pub(crate) saturated: bool,
+}
+
+/// Measures a burst of `total` bytes sent over `send_span` and received over `receive_span`:
+/// the send rate leaves out the last packet's bytes (`last`), the receive rate the first's
+/// (`first`). `None` when either span is not in `(0, 1 s]`, a rate is zero, or the burst arrived
+/// more than twice as fast as it was sent. Shared by the send side's cluster table and the
+/// receive side's detector ([`super::receive_detector`]).
+pub(crate) fn measure_burst(
+    send_span: TimeDelta,
+    receive_span: TimeDelta,
+    total: DataSize,
+    first: DataSize,
+    last: DataSize,
+) -> Option<BurstMeasurement> {
+    let valid = |span: TimeDelta| span.is_positive() && span <= MAX_PROBE_INTERVAL;
+    if !valid(send_span) || !valid(receive_span) {
+        return None;
+    }
+    let send_rate = (total - last).rate_over(send_span)?;
+    let receive_rate = (total - first).rate_over(receive_span)?;
+    if send_rate == Bitrate::ZERO || receive_rate == Bitrate::ZERO {
+        return None;
+    }
+    let ratio = receive_rate.as_bps_f64() / send_rate.as_bps_f64();
+    if ratio > MAX_VALID_RATIO {
+        return None;
+    }
+    let saturated = ratio < MIN_RATIO_FOR_UNSATURATED_LINK;
+    let bitrate = if saturated {
+        receive_rate.mul_f64(TARGET_UTILIZATION_FRACTION)
+    } else {
+        send_rate.min(receive_rate)
+    };
+    Some(BurstMeasurement {
+        bitrate,
+        send_rate,
+        receive_rate,
+        saturated,
+    })
 }
 
 /// Turns probe-cluster feedback into capacity estimates (libwebrtc's `ProbeBitrateEstimator`).

@@ -35,3 +35,13 @@ pub fn show(label: &str, results: &[CheckResult]) {
         );
     }
 }
+
+/// Runs the shipped file `name` with its own estimator, prints its checks under `label`, and
+/// asserts it has `count` of them and passes them all.
+pub fn all_checks_pass(name: &str, label: &str, count: usize) {
+    let s = load(name);
+    assert_eq!(s.checks.len(), count, "the file's checks");
+    let results = checks(&s);
+    show(label, &results);
+    assert!(results.iter().all(|c| c.passed), "{results:#?}");
+}

@@ -359,12 +359,14 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for RembSenderInterceptor {
             // Our pacer reads the controller. The attribute is a courtesy to the interceptors
             // application-ward (as `BweSendSide` attaches its target): the encoder target,
             // when it changed.
-            let target = shared.lock().controller.output().encoder_target;
-            if relevant && self.stats.pacer_target != Some(target) {
-                self.stats.pacer_target = Some(target);
-                msg.message.add(Attribute::TargetBitrateChanged {
-                    bits_per_second: target.as_bps_f64(),
-                });
+            if relevant {
+                let target = shared.lock().controller.output().encoder_target;
+                if self.stats.pacer_target != Some(target) {
+                    self.stats.pacer_target = Some(target);
+                    msg.message.add(Attribute::TargetBitrateChanged {
+                        bits_per_second: target.as_bps_f64(),
+                    });
+                }
             }
         } else if let Some(bits_per_second) = carried {
             // The congestion controller's estimate, going to the pacer: remember it, cap it.
