@@ -189,7 +189,17 @@ impl<P> SendSideController<P> {
         self.observe(now);
         self.estimator
             .set_pushback_target(self.pacer.pushback_target());
+        self.pacer.count_reports(results.len() as u64, 0);
         self.estimator.on_feedback(now, results);
+    }
+
+    /// `count` packets of the feedback message being processed had no report: no feedback
+    /// message covered them (see [`crate::FeedbackCoverage`]), so they are neither received nor
+    /// lost. Call before [`feedback_done`](Self::feedback_done); the congestion window learns
+    /// from it how often feedback is lost.
+    pub fn on_unreported(&mut self, now: Timestamp, count: u64) {
+        self.observe(now);
+        self.pacer.count_reports(0, count);
     }
 
     /// The feedback message is done: it reported packets sent up to `through`. The pacer

@@ -38,7 +38,7 @@ pub mod send_side;
 pub mod units;
 pub mod usage;
 
-pub use feedback::{PacketResult, ProbeInfo, SentPacket};
+pub use feedback::{FeedbackCoverage, PacketResult, ProbeInfo, SentPacket, SequenceSpace};
 pub use units::{Bitrate, DataSize, TimeDelta, Timestamp, UnitError};
 pub use usage::BandwidthUsage;
 

@@ -53,6 +53,10 @@ pub struct Metrics {
     pub goodput: Option<Bitrate>,
     /// Mean of the target samples in the window.
     pub target: Option<Bitrate>,
+    /// The lowest target sample in the window.
+    pub min_target: Option<Bitrate>,
+    /// The highest target sample in the window.
+    pub max_target: Option<Bitrate>,
 }
 
 /// An interval counts for [`Metrics::max_interval_loss`] from this many packets on: below
@@ -175,6 +179,8 @@ impl Trace {
             send_rate: mean(rows.iter().map(|r| r.send_rate)),
             goodput: mean(rows.iter().map(|r| r.goodput)),
             target: mean(rows.iter().filter_map(|r| r.target)),
+            min_target: rows.iter().filter_map(|r| r.target).min(),
+            max_target: rows.iter().filter_map(|r| r.target).max(),
         }
     }
 }

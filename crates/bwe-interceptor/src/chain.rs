@@ -54,6 +54,7 @@ use rtc::rtp_transceiver::rtp_sender::{
 
 use crate::controller::SharedController;
 use crate::error::ChainError;
+use crate::feedback_tap::FEEDBACK_TAP_SLOT;
 use crate::handle::BweHandle;
 use crate::pacer::{PACER_SLOT, PacerConfig};
 use crate::remb::extension_id::ABS_SEND_TIME_URI;
@@ -265,10 +266,10 @@ fn add_send_side(
     let Some(pacer_config) = &send_side.pacer else {
         // rtc's helper: feedback, send history with our estimator, rtc's pacer.
         let estimator = BweSendSide::new(send_side.estimator.clone()).with_handle(handle.clone());
-        return Ok((
-            configure_congestion_control(registry, estimator, send_side.feedback, media_engine)?,
-            None,
-        ));
+        let tap = estimator.feedback_tap();
+        let registry =
+            configure_congestion_control(registry, estimator, send_side.feedback, media_engine)?;
+        return Ok((registry.with(FEEDBACK_TAP_SLOT, tap), None));
     };
     let (estimator, pacer) = BweSendSide::with_pacer(ControllerConfig {
         estimator: send_side.estimator.clone(),
@@ -276,6 +277,7 @@ fn add_send_side(
     });
     let estimator = estimator.with_handle(handle.clone());
     let shared = Some(estimator.shared());
+    let registry = registry.with(FEEDBACK_TAP_SLOT, estimator.feedback_tap());
     let (twcc, registry) = match send_side.feedback {
         CongestionFeedback::Twcc => (true, registry),
         CongestionFeedback::Rfc8888 => (false, registry),

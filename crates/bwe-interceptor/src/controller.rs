@@ -20,9 +20,9 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use bwe_core::Timestamp;
 use bwe_core::controller::{ControllerConfig, SendSideController};
 use bwe_core::pacer::PacerStats;
+use bwe_core::{FeedbackCoverage, Timestamp};
 use rtc::interceptor::TaggedPacket;
 
 use crate::epoch::Epoch;
@@ -41,6 +41,10 @@ pub(crate) struct Core {
     /// The estimator adapter's counters and the estimator's figures, as last published.
     pub(crate) stats: BweSendSideStats,
     pub(crate) pacer_stats: PacerStats,
+    /// Which sequence numbers feedback has reported on (filled by a
+    /// [`FeedbackTap`](crate::FeedbackTap)); tells a lost packet from one whose feedback was
+    /// lost.
+    pub(crate) coverage: FeedbackCoverage,
     last_pacer_publish: Option<Instant>,
     /// Whether a [`ProbingPacer`](crate::ProbingPacer) drives the timeouts (else
     /// [`BweSendSide`](crate::BweSendSide) does, and the controller's pacer is unused).
@@ -84,6 +88,7 @@ impl SharedController {
                 handle: BweHandle::new(),
                 stats,
                 pacer_stats: PacerStats::default(),
+                coverage: FeedbackCoverage::new(),
                 last_pacer_publish: None,
                 paced,
             })),

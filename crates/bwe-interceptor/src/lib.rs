@@ -52,10 +52,12 @@ pub mod controller;
 pub mod epoch;
 pub mod error;
 pub mod events;
+mod feedback_tap;
 pub mod handle;
 pub mod pacer;
 pub mod remb;
 pub(crate) mod report_map;
+pub use feedback_tap::{FEEDBACK_TAP_SLOT, FeedbackTap};
 pub mod send_side;
 
 pub use chain::{

@@ -29,7 +29,10 @@
 
 use std::time::{Duration, Instant};
 
-use bwe_core::{DataSize, PacketResult, ProbeInfo, SentPacket, TimeDelta, Timestamp};
+use bwe_core::{
+    DataSize, FeedbackCoverage, PacketResult, ProbeInfo, SentPacket, SequenceSpace, TimeDelta,
+    Timestamp,
+};
 use rtc::interceptor::PacketReport;
 
 use crate::epoch::Epoch;
@@ -93,11 +96,17 @@ impl ReportMapper {
 
     /// Converts one chunk (at most [`SCRATCH_CAPACITY`] reports) and returns the results, each
     /// tagged with the probe cluster `probe_of` says it belonged to.
+    ///
+    /// With `coverage` (a [`FeedbackTap`](crate::FeedbackTap) recorded the feedback ranges), a
+    /// "not arrived" report is a loss only if a range covers it; otherwise it is unknown, left
+    /// out and counted in `unknown`. Without it every "not arrived" report is a loss.
     pub fn map_chunk(
         &mut self,
         epoch: &mut Epoch,
         now: Timestamp,
         chunk: &[PacketReport],
+        coverage: Option<&FeedbackCoverage>,
+        unknown: &mut u64,
         probe_of: &dyn Fn(&PacketReport) -> Option<ProbeInfo>,
     ) -> &[PacketResult] {
         self.scratch.clear();
@@ -105,6 +114,10 @@ impl ReportMapper {
             let mut sent = sent_packet(epoch, report);
             sent.probe = probe_of(report);
             let receive_time = match (report.arrived, report.arrival) {
+                (false, _) if coverage.is_some_and(|c| !reported_on(c, report, sent.send_time)) => {
+                    *unknown += 1;
+                    continue;
+                }
                 (false, _) => None,
                 (true, Some(arrival)) => Some(arrival_time(now, report.is_twcc, arrival)),
                 (true, None) => continue,
@@ -112,6 +125,19 @@ impl ReportMapper {
             self.scratch.push(PacketResult { sent, receive_time });
         }
         &self.scratch
+    }
+}
+
+/// Whether a feedback message received after the packet left reported on it.
+fn reported_on(coverage: &FeedbackCoverage, report: &PacketReport, sent: Timestamp) -> bool {
+    if report.is_twcc {
+        coverage.covers(SequenceSpace::Transport, report.twcc_sequence_number, sent)
+    } else {
+        coverage.covers(
+            SequenceSpace::Stream(report.ssrc),
+            report.rtp_sequence_number,
+            sent,
+        )
     }
 }
 
@@ -209,7 +235,7 @@ mod tests {
             ),
         ];
         let mut mapper = ReportMapper::new();
-        let results = mapper.map_chunk(&mut epoch, now, &reports, &|_| None);
+        let results = mapper.map_chunk(&mut epoch, now, &reports, None, &mut 0, &|_| None);
         let a = results[0].receive_time.expect("arrived");
         let b = results[1].receive_time.expect("arrived");
         assert_eq!(b - a, TimeDelta::from_millis(100));
@@ -226,7 +252,14 @@ mod tests {
             report(42, base, None, true),
         ];
         let mut mapper = ReportMapper::new();
-        let results = mapper.map_chunk(&mut epoch, Timestamp::from_millis(90), &reports, &|_| None);
+        let results = mapper.map_chunk(
+            &mut epoch,
+            Timestamp::from_millis(90),
+            &reports,
+            None,
+            &mut 0,
+            &|_| None,
+        );
         assert_eq!(results.len(), 2);
         assert_eq!(results[0].sent.sequence, 41);
         assert_eq!(results[0].receive_time, Some(Timestamp::from_millis(64)));
@@ -247,7 +280,9 @@ mod tests {
         let mut mapper = ReportMapper::new();
         assert!(
             mapper
-                .map_chunk(&mut epoch, Timestamp::ZERO, &reports, &|_| None)
+                .map_chunk(&mut epoch, Timestamp::ZERO, &reports, None, &mut 0, &|_| {
+                    None
+                })
                 .is_empty()
         );
     }

@@ -40,6 +40,7 @@ use rtc::interceptor::{BandwidthEstimator, EstimatorStats, PacketReport};
 
 use crate::controller::SharedController;
 use crate::events;
+use crate::feedback_tap::FeedbackTap;
 use crate::handle::BweHandle;
 use crate::pacer::ProbingPacer;
 use crate::report_map::{ReportMapper, SCRATCH_CAPACITY};
@@ -61,6 +62,9 @@ pub struct BweSendSideStats {
     pub reports_without_arrival_time: u64,
     /// Reports from RFC 8888 feedback, whose arrival times were rebuilt (see `report_map`).
     pub rfc8888_reports: u64,
+    /// Reports "not arrived" that no feedback message reported on (the message covering them
+    /// was lost or late): unknown, left out of the estimate (see [`crate::FeedbackTap`]).
+    pub reports_unknown: u64,
 }
 
 /// `bwe_core`'s send-side controller as an `rtc::interceptor::BandwidthEstimator`: a drop-in
@@ -96,6 +100,14 @@ impl BweSendSide {
     pub fn with_pacer(config: ControllerConfig) -> (Self, ProbingPacer) {
         let shared = SharedController::new(config, true);
         (Self::from_shared(shared.clone()), ProbingPacer::new(shared))
+    }
+
+    /// The interceptor that lets this estimator tell a lost packet from a packet whose feedback
+    /// was lost: put it at [`FEEDBACK_TAP_SLOT`](crate::FEEDBACK_TAP_SLOT) of the same chain
+    /// (the chain helpers do). Without it every packet rtc's history reports "not arrived" is
+    /// counted lost, including those no feedback ever mentioned.
+    pub fn feedback_tap(&self) -> FeedbackTap {
+        FeedbackTap::new(self.shared.clone())
     }
 
     /// The controller this estimator shares with its pacer.
@@ -145,6 +157,7 @@ impl BandwidthEstimator for BweSendSide {
         let before = core.stats.core;
 
         let summary = ReportMapper::summarize(now, reports);
+        let unknown_before = core.stats.reports_unknown;
         if let Some(rtt) = summary.rtt {
             core.controller.on_rtt(now_ts, rtt);
         }
@@ -160,9 +173,15 @@ impl BandwidthEstimator for BweSendSide {
                 let departure = { epoch }.timestamp(r.departure);
                 controller.probe_of(r.ssrc, r.rtp_sequence_number, departure)
             };
-            let results = self
-                .mapper
-                .map_chunk(&mut core.epoch, now_ts, chunk, &probe_of);
+            let coverage = core.coverage.is_active().then_some(&core.coverage);
+            let results = self.mapper.map_chunk(
+                &mut core.epoch,
+                now_ts,
+                chunk,
+                coverage,
+                &mut core.stats.reports_unknown,
+                &probe_of,
+            );
             if !results.is_empty() {
                 core.controller.on_feedback(now_ts, results);
             }
@@ -172,6 +191,8 @@ impl BandwidthEstimator for BweSendSide {
             .map(|r| r.departure)
             .max()
             .map(|d| core.epoch.timestamp(d));
+        core.controller
+            .on_unreported(now_ts, core.stats.reports_unknown - unknown_before);
         core.controller.feedback_done(now_ts, through);
 
         core.stats.feedback_batches += 1;

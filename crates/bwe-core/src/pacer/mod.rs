@@ -10,6 +10,7 @@
 //! it the target, the probe clusters and what feedback resolved; it never decides the target.
 
 mod config;
+mod feedback_gaps;
 pub mod flight;
 mod pacing;
 pub mod prober;

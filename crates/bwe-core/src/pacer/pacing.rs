@@ -46,6 +46,7 @@
 use std::collections::VecDeque;
 
 use super::config::PacerConfig;
+use super::feedback_gaps::FeedbackGaps;
 use super::flight::{Flight, MinRtt};
 use super::prober::ActiveProbe;
 use super::retransmit::{Budget, History};
@@ -149,6 +150,7 @@ pub struct Pacer<P> {
     flight: Flight,
     rtt: MinRtt,
     pushback: Pushback,
+    feedback_gaps: FeedbackGaps,
     /// Since when the window has been full, and when it was last accounted for in the stats.
     full_since: Option<Timestamp>,
     full_accounted: Option<Timestamp>,
@@ -181,6 +183,7 @@ impl<P> Pacer<P> {
             flight: Flight::new(),
             rtt: MinRtt::default(),
             pushback: Pushback::default(),
+            feedback_gaps: FeedbackGaps::default(),
             full_since: None,
             full_accounted: None,
             last_release: None,
@@ -323,13 +326,27 @@ impl<P> Pacer<P> {
             .map_or(self.target, |p| p.min(self.target))
     }
 
-    /// The congestion window, once there is an RTT to size it by.
+    /// The congestion window, once there is an RTT to size it by. On a path that loses
+    /// feedback the accepted queue grows to ride out the gaps that loss makes (see
+    /// [`super::feedback_gaps`]).
     pub fn congestion_window(&self) -> Option<DataSize> {
-        Some(congestion_window(
-            self.target,
-            self.rtt.get()?,
-            self.config.accepted_queue?,
-        ))
+        let accepted = self
+            .config
+            .accepted_queue?
+            .max(self.feedback_gaps.allowance());
+        Some(congestion_window(self.target, self.rtt.get()?, accepted))
+    }
+
+    /// Packets of the feedback message being processed: `reported` had a report, `unknown`
+    /// were skipped by it (their feedback was lost). Counted until
+    /// [`on_feedback`](Self::on_feedback).
+    pub fn count_reports(&mut self, reported: u64, unknown: u64) {
+        self.feedback_gaps.count(reported, unknown);
+    }
+
+    /// The smoothed share of packets whose feedback was lost.
+    pub fn unknown_share(&self) -> f64 {
+        self.feedback_gaps.unknown_share()
     }
 
     /// Whether the bytes in flight fill the congestion window.
@@ -354,6 +371,7 @@ impl<P> Pacer<P> {
             self.rtt.update(now, rtt);
         }
         self.last_feedback = Some(now);
+        self.feedback_gaps.on_feedback(now);
         let changed = self.update_pushback(now);
         self.note_window(now);
         changed

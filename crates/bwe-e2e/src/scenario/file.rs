@@ -233,6 +233,12 @@ pub enum MetricName {
     MaxIntervalLoss,
     /// Mean target, kbit/s.
     TargetKbps,
+    /// The lowest target sample (one per trace row), kbit/s.
+    MinTargetKbps,
+    /// The highest target sample, kbit/s.
+    MaxTargetKbps,
+    /// The lowest target sample over the highest (1: the target never moved).
+    TargetMinMax,
     /// Mean goodput, kbit/s.
     GoodputKbps,
     /// Mean min/max goodput ratio between flows over 1 s windows.

@@ -140,6 +140,15 @@ impl ScenarioRun {
             MetricName::Loss => m().loss,
             MetricName::MaxIntervalLoss => m().max_interval_loss,
             MetricName::TargetKbps => kbps(m().target),
+            MetricName::MinTargetKbps => kbps(m().min_target),
+            MetricName::MaxTargetKbps => kbps(m().max_target),
+            MetricName::TargetMinMax => {
+                let m = m();
+                match (m.min_target, m.max_target) {
+                    (Some(lo), Some(hi)) if hi.bps() > 0 => Some(lo.as_bps_f64() / hi.as_bps_f64()),
+                    _ => None,
+                }
+            }
             MetricName::GoodputKbps => kbps(m().goodput),
             MetricName::Fairness1s => set.fairness(SimDuration::from_secs(1), from, to),
             MetricName::Fairness5s => set.fairness(SimDuration::from_secs(5), from, to),
