@@ -42,7 +42,9 @@ use crate::aimd::{AimdConfig, AimdRateControl};
 use crate::alr::{AlrDetector, AlrDetectorConfig};
 use crate::delay::{DelayDetector, DelayDetectorConfig};
 use crate::feedback::{PacketResult, SentPacket};
-use crate::loss::{LossBasedController, LossControllerConfig};
+use crate::loss::{
+    LossBasedController, LossControllerConfig, LossModel, LossModelConfig, LossState,
+};
 use crate::probe::{ProbeCluster, ProbeController, ProbeControllerConfig, ProbeResultEstimator};
 use crate::rate::{AckedBitrateConfig, AckedBitrateEstimator, IncomingBitrate};
 use crate::units::{Bitrate, TimeDelta, Timestamp};
@@ -62,8 +64,13 @@ pub struct SendSideConfig {
     pub pacing_factor: f64,
     /// The delay path (trendline by default).
     pub delay: DelayDetectorConfig,
-    /// The loss-based controller; its bounds and start are overwritten from the fields above.
+    /// The threshold loss controller; its bounds and start are overwritten from the fields
+    /// above. It decides alone when [`loss_model`](Self::loss_model) is `None`, and until the
+    /// model is ready otherwise (its start phase lets probes lift the target).
     pub loss: LossControllerConfig,
+    /// The loss model ([`crate::loss::model`]), which tells random loss from congestion;
+    /// `None` leaves loss to the threshold controller alone (GoogCC's old rules).
+    pub loss_model: Option<LossModelConfig>,
     /// The probe controller (periodic ALR probing on by default).
     pub probe: ProbeControllerConfig,
     /// The ALR detector.
@@ -93,6 +100,7 @@ impl Default for SendSideConfig {
             pacing_factor: 2.5,
             delay: DelayDetectorConfig::trendline(),
             loss: LossControllerConfig::default(),
+            loss_model: Some(LossModelConfig::default()),
             // libwebrtc leaves periodic ALR probing to a field trial; an application-limited
             // sender here finds capacity through it when it wants more.
             probe: ProbeControllerConfig {
@@ -120,8 +128,15 @@ pub struct SendSideStats {
     pub acked_bitrate: Option<Bitrate>,
     /// The last probe result, if a probe has completed.
     pub probe_result: Option<Bitrate>,
-    /// The loss fraction over the loss controller's last window.
+    /// The loss fraction over the threshold loss controller's last window.
     pub loss_fraction: Option<f64>,
+    /// What limits the estimate according to the loss model (`None` without one, or before it
+    /// is ready).
+    pub loss_state: Option<LossState>,
+    /// The loss model's weighted average loss (by bytes) over its window.
+    pub average_loss: Option<f64>,
+    /// The loss model's inherent (random) loss estimate.
+    pub inherent_loss: Option<f64>,
     /// The most recent round-trip time.
     pub rtt: Option<TimeDelta>,
     /// The delay detector's verdict.
@@ -161,6 +176,7 @@ pub struct SendSideEstimator {
     aimd: AimdRateControl,
     acked: AckedBitrateEstimator,
     loss: LossBasedController,
+    loss_model: Option<LossModel>,
     probe: ProbeController,
     probe_results: ProbeResultEstimator,
     alr: AlrDetector,
@@ -229,6 +245,9 @@ impl SendSideEstimator {
             aimd,
             acked: AckedBitrateEstimator::new(config.acked),
             loss,
+            loss_model: config
+                .loss_model
+                .map(|cfg| LossModel::new(cfg, config.min, config.max)),
             probe: ProbeController::new(config.probe),
             probe_results: ProbeResultEstimator::new(),
             alr,
@@ -303,10 +322,14 @@ impl SendSideEstimator {
     /// is congestion to the probe controller (capacity probes wait).
     fn on_losses(&mut self, now: Timestamp, lost: u32, total: u32) {
         self.loss.on_packet_results(now, lost, total);
-        if self
-            .loss
-            .loss_fraction()
-            .is_some_and(|f| f > self.config.loss.low_loss)
+        // With the loss model in charge, random loss is not congestion: the model's decreasing
+        // state is (see `on_feedback`).
+        let model_decides = self.loss_model.as_ref().is_some_and(LossModel::is_ready);
+        if !model_decides
+            && self
+                .loss
+                .loss_fraction()
+                .is_some_and(|f| f > self.config.loss.low_loss)
         {
             self.probe.on_congestion(now);
         }
@@ -341,6 +364,9 @@ impl SendSideEstimator {
         self.config.max = max;
         self.aimd.set_min_max(min, max);
         self.loss.set_min_max(min, max);
+        if let Some(model) = &mut self.loss_model {
+            model.set_min_max(min, max);
+        }
         self.probe.set_bitrates(now, min, self.estimate, max);
         self.estimate = self.estimate.clamp_to(min, max);
         self.target = self.target.clamp_to(min, max);
@@ -393,6 +419,13 @@ impl SendSideEstimator {
             }
             highest = Some(seq);
             fresh += 1;
+            if let Some(model) = &mut self.loss_model {
+                model.add_packet(
+                    result.sent.send_time,
+                    result.sent.size,
+                    !result.is_received(),
+                );
+            }
             let Some(receive_time) = result.receive_time else {
                 lost = lost.saturating_add(1);
                 continue;
@@ -455,6 +488,14 @@ impl SendSideEstimator {
         }
 
         self.on_losses(now, lost, total);
+        if let Some(model) = &mut self.loss_model {
+            model.set_acknowledged_rate(acked);
+            model.set_delay_based(self.aimd.estimate());
+            model.set_in_alr(in_alr);
+            if model.end_feedback(now) && model.state() == LossState::Decreasing {
+                self.probe.on_congestion(now);
+            }
+        }
         self.update_target(now, acked);
     }
 
@@ -462,9 +503,15 @@ impl SendSideEstimator {
     fn update_target(&mut self, now: Timestamp, acked: Option<Bitrate>) {
         self.loss.set_delay_based_limit(self.aimd.estimate());
         self.loss.set_acknowledged_rate(acked);
-        self.estimate = self
-            .loss
-            .update(now)
+        let threshold = self.loss.update(now);
+        let loss_based = match &self.loss_model {
+            Some(model) if model.is_ready() => match model.state() {
+                LossState::DelayBased => self.aimd.estimate(),
+                _ => model.estimate().unwrap_or(threshold),
+            },
+            _ => threshold,
+        };
+        self.estimate = loss_based
             .min(self.aimd.estimate())
             .min(self.receiver_limit.unwrap_or(Bitrate::MAX))
             .clamp_to(self.config.min, self.config.max);
@@ -559,6 +606,17 @@ impl SendSideEstimator {
             acked_bitrate: self.acked.bitrate(),
             probe_result: self.last_probe_result,
             loss_fraction: self.loss.loss_fraction(),
+            loss_state: self
+                .loss_model
+                .as_ref()
+                .filter(|m| m.is_ready())
+                .map(LossModel::state),
+            average_loss: self
+                .loss_model
+                .as_ref()
+                .filter(|m| m.is_ready())
+                .map(LossModel::average_loss),
+            inherent_loss: self.loss_model.as_ref().and_then(LossModel::inherent_loss),
             rtt: self.rtt,
             usage: Some(self.delay.usage()),
             delay_trend_ms: delay.modified_offset_ms,
@@ -670,41 +728,50 @@ mod tests {
         assert!(est.stats().probe_result.is_some());
     }
 
-    /// Heavy loss reported in feedback pulls the target down through the loss controller.
+    /// Heavy loss reported in feedback pulls the target down, with the threshold controller and
+    /// with the loss model. The sender sends what it is told (a closed loop: the loss model's
+    /// floor is the acknowledged rate, so an open-loop sender would hold it up) and loses a
+    /// third of it.
     #[test]
     fn heavy_loss_lowers_the_target() {
-        let mut est = SendSideEstimator::new(SendSideConfig {
-            start: Bitrate::from_kbps(1000),
-            ..SendSideConfig::default()
-        });
-        for b in 0..20i64 {
-            let batch: Vec<PacketResult> = (0..20u64)
-                .map(|i| {
-                    let seq = b as u64 * 20 + i;
-                    let p = sent(seq, b * 100 + i as i64 * 5, None);
-                    if i % 3 == 0 {
-                        PacketResult {
-                            sent: p,
-                            receive_time: None,
+        for model in [None, Some(LossModelConfig::default())] {
+            let mut est = SendSideEstimator::new(SendSideConfig {
+                start: Bitrate::from_kbps(1000),
+                loss_model: model,
+                ..SendSideConfig::default()
+            });
+            let mut seq = 0u64;
+            for b in 0..40i64 {
+                // The batch's 100 ms at the target, in 1 200-byte packets.
+                let n = (est.target().bps() / 8 / 10 / 1_200).max(1);
+                let batch: Vec<PacketResult> = (0..n)
+                    .map(|i| {
+                        let p = sent(seq + i, b * 100 + (i * 100 / n) as i64, None);
+                        if (seq + i) % 3 == 0 {
+                            PacketResult {
+                                sent: p,
+                                receive_time: None,
+                            }
+                        } else {
+                            received(p, 30)
                         }
-                    } else {
-                        received(p, 30)
-                    }
-                })
-                .collect();
-            est.on_feedback(Timestamp::from_millis(b * 100 + 150), &batch);
+                    })
+                    .collect();
+                seq += n;
+                est.on_feedback(Timestamp::from_millis(b * 100 + 150), &batch);
+            }
+            let stats = est.stats();
+            let loss = stats
+                .loss_fraction
+                .expect("enough packets for a loss figure");
+            assert!((0.3..0.4).contains(&loss), "loss {loss}");
+            assert!(
+                est.target() < Bitrate::from_kbps(700),
+                "target {} ({model:?})",
+                est.target()
+            );
+            assert!(est.target() >= Bitrate::from_kbps(30));
         }
-        let stats = est.stats();
-        let loss = stats
-            .loss_fraction
-            .expect("enough packets for a loss figure");
-        assert!((0.3..0.4).contains(&loss), "loss {loss}");
-        assert!(
-            est.target() < Bitrate::from_kbps(700),
-            "target {}",
-            est.target()
-        );
-        assert!(est.target() >= Bitrate::from_kbps(30));
     }
 
     /// Feeds `kbps` of 1 200-byte packets as sent from `from` to `to` ms, running timeouts

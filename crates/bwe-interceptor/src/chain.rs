@@ -435,6 +435,7 @@ mod tests {
         assert_eq!(
             names(&registry),
             vec![
+                (900, "FeedbackTap".to_owned()),
                 (
                     1_000,
                     "CongestionControlInterceptor<BweSendSide>".to_owned()
@@ -470,7 +471,7 @@ mod tests {
             !names.iter().any(|(_, n)| n == "PacerInterceptor"),
             "{names:?}"
         );
-        assert_eq!(names.len(), 9, "{names:?}");
+        assert_eq!(names.len(), 10, "{names:?}");
     }
 
     /// RFC 8888 replaces both TWCC parts; it needs no sequence-number stamping.
