@@ -47,7 +47,7 @@ use crate::loss::{
 };
 use crate::probe::{ProbeCluster, ProbeController, ProbeControllerConfig, ProbeResultEstimator};
 use crate::rate::{AckedBitrateConfig, AckedBitrateEstimator, IncomingBitrate};
-use crate::units::{Bitrate, TimeDelta, Timestamp};
+use crate::units::{Bitrate, DataSize, TimeDelta, Timestamp};
 use crate::usage::BandwidthUsage;
 
 /// Settings for [`SendSideEstimator`]. Defaults are libwebrtc's.
@@ -71,6 +71,12 @@ pub struct SendSideConfig {
     /// The loss model ([`crate::loss::model`]), which tells random loss from congestion;
     /// `None` leaves loss to the threshold controller alone (GoogCC's old rules).
     pub loss_model: Option<LossModelConfig>,
+    /// Whether a sender without transport feedback feeds receiver reports to the loss model
+    /// (off by default). One report a second makes a slow model: on 2 Mbit/s with 10 % random
+    /// loss the REMB sender's utilisation rose from 0.06 to 0.75 with it, but on the LTE uplink
+    /// trace its p95 queuing delay went from 0.78 s to 1.3 s and on the key-frame case from 87
+    /// to 109 ms, where the threshold controller's cut on a loss burst is what drains the queue.
+    pub loss_model_from_receiver_reports: bool,
     /// The probe controller (periodic ALR probing on by default).
     pub probe: ProbeControllerConfig,
     /// The ALR detector.
@@ -101,6 +107,7 @@ impl Default for SendSideConfig {
             delay: DelayDetectorConfig::trendline(),
             loss: LossControllerConfig::default(),
             loss_model: Some(LossModelConfig::default()),
+            loss_model_from_receiver_reports: false,
             // libwebrtc leaves periodic ALR probing to a field trial; an application-limited
             // sender here finds capacity through it when it wants more.
             probe: ProbeControllerConfig {
@@ -203,6 +210,10 @@ pub struct SendSideEstimator {
     last_target_update: Timestamp,
     receiver_estimates: u64,
     loss_reports: u64,
+    /// Bytes and packets sent since the last receiver report (senders without transport
+    /// feedback), and when that report came.
+    sent_since_report: (u64, u64),
+    last_loss_report: Option<Timestamp>,
 }
 
 /// A capacity probe's result above the estimate is taken only from this multiple of it up.
@@ -268,6 +279,8 @@ impl SendSideEstimator {
             last_target_update: Timestamp::MIN,
             receiver_estimates: 0,
             loss_reports: 0,
+            sent_since_report: (0, 0),
+            last_loss_report: None,
             config,
         }
     }
@@ -314,17 +327,56 @@ impl SendSideEstimator {
         }
         self.loss_reports += 1;
         self.on_losses(now, lost, total);
+        self.observe_report(now, lost.min(total), total);
         let acked = self.rate_for_probing(now);
         self.update_target(now, acked);
+    }
+
+    /// A receiver report as one observation of the loss model (senders without transport
+    /// feedback): what the pacer sent since the previous report, at the rate it sent it, with
+    /// the report's loss fraction. Receiver reports count packets; the sent bytes give them a
+    /// size, so the model weighs them as it weighs transport feedback.
+    fn observe_report(&mut self, now: Timestamp, lost: u32, total: u32) {
+        let (bytes, packets) = self.sent_since_report;
+        self.sent_since_report = (0, 0);
+        let since = self.last_loss_report.replace(now);
+        let with_feedback =
+            self.has_transport_feedback() || !self.config.loss_model_from_receiver_reports;
+        let (in_alr, delay_based) = (self.alr.in_alr(), self.aimd.estimate());
+        let (Some(model), Some(since)) = (&mut self.loss_model, since) else {
+            return;
+        };
+        let span = now - since;
+        if packets == 0 || !span.is_positive() || with_feedback {
+            return;
+        }
+        let size = bytes as f64 / packets as f64;
+        let Some(rate) = Bitrate::try_from_bps_f64(bytes as f64 * 8.0 / span.as_secs_f64()) else {
+            return;
+        };
+        let delivered = 1.0 - f64::from(lost) / f64::from(total);
+        model.set_acknowledged_rate(Some(rate.mul_f64(delivered)));
+        model.set_delay_based(delay_based);
+        model.set_in_alr(in_alr);
+        model.add_observation(
+            now,
+            DataSize::from_bytes((f64::from(total) * size) as u64),
+            DataSize::from_bytes((f64::from(lost) * size) as u64),
+            rate,
+            u64::from(total),
+        );
     }
 
     /// Feeds `lost` of `total` to the loss-based controller; loss above its increase threshold
     /// is congestion to the probe controller (capacity probes wait).
     fn on_losses(&mut self, now: Timestamp, lost: u32, total: u32) {
         self.loss.on_packet_results(now, lost, total);
-        // With the loss model in charge, random loss is not congestion: the model's decreasing
-        // state is (see `on_feedback`).
-        let model_decides = self.loss_model.as_ref().is_some_and(LossModel::is_ready);
+        // With the loss model in charge of transport feedback, random loss is not congestion:
+        // the model's decreasing state is (see `on_feedback`). A receiver report's loss (a
+        // second of packets at once) still holds capacity probes off: measured, probing into a
+        // reported loss burst doubled the REMB key-frame case's p95 queuing delay.
+        let model_decides = self.has_transport_feedback()
+            && self.loss_model.as_ref().is_some_and(LossModel::is_ready);
         if !model_decides
             && self
                 .loss
@@ -378,6 +430,8 @@ impl SendSideEstimator {
         self.alr.on_bytes_sent(packet.size, packet.send_time);
         if !self.has_transport_feedback() {
             self.sent_rate.update(packet.send_time, packet.size);
+            self.sent_since_report.0 += packet.size.bytes();
+            self.sent_since_report.1 += 1;
         }
     }
 
@@ -867,5 +921,39 @@ mod tests {
             t += 100;
         }
         assert_eq!(est.target(), Bitrate::from_mbps(2), "the cap is gone");
+    }
+
+    /// Without transport feedback, receiver reports of 12 % random loss: the threshold
+    /// controller (the default there) cuts towards the floor; with
+    /// `loss_model_from_receiver_reports` the model keeps the rate, as with transport feedback.
+    #[test]
+    fn receiver_reports_feed_the_loss_model_when_asked() {
+        let run = |from_reports: bool| {
+            let mut est = SendSideEstimator::new(SendSideConfig {
+                loss_model_from_receiver_reports: from_reports,
+                ..SendSideConfig::default()
+            });
+            est.on_network_available(Timestamp::ZERO);
+            let mut seq = 0;
+            let mut t = 0;
+            while t < 30_000 {
+                let rate = (est.target().bps() / 1_000).max(30);
+                send_at(&mut est, &mut seq, t, t + 1_000, rate);
+                t += 1_000;
+                est.on_receiver_estimate(Timestamp::from_millis(t), Bitrate::from_mbps(2));
+                est.on_loss_report(Timestamp::from_millis(t), 12, 100);
+            }
+            est.target()
+        };
+        let threshold = run(false);
+        let model = run(true);
+        assert!(
+            threshold < Bitrate::from_kbps(400),
+            "threshold: {threshold}"
+        );
+        assert!(
+            model >= Bitrate::from_kbps(800) && model <= Bitrate::from_mbps(2),
+            "model: {model}"
+        );
     }
 }

@@ -315,6 +315,31 @@ impl LossModel {
         true
     }
 
+    /// A whole observation at once (a receiver report's interval, for a sender without
+    /// transport feedback): `sent` bytes in `packets` packets at `rate`, `lost` of them lost.
+    /// Updates the estimate.
+    pub fn add_observation(
+        &mut self,
+        now: Timestamp,
+        sent: DataSize,
+        lost: DataSize,
+        rate: Bitrate,
+        packets: u64,
+    ) {
+        if sent.bytes() == 0 {
+            return;
+        }
+        self.observations[(self.count % WINDOW as u64) as usize] = Observation {
+            sent_kb: sent.bytes() as f64 / 1_000.0,
+            lost_kb: lost.bytes().min(sent.bytes()) as f64 / 1_000.0,
+            rate,
+            packets,
+            id: self.count,
+        };
+        self.count += 1;
+        self.update(now);
+    }
+
     /// Whether enough has been observed for the estimate to be used.
     pub fn is_ready(&self) -> bool {
         self.result.is_some() && self.count >= self.cfg.min_observations as u64
