@@ -216,6 +216,9 @@ pub struct SendSideEstimator {
     last_loss_report: Option<Timestamp>,
 }
 
+/// A loss burst counts as the sender overrunning the path when its excess over the average
+/// loss is at least this many standard deviations of random loss (see `update_target`).
+const BURST_SIGMAS: f64 = 3.0;
 /// A capacity probe's result above the estimate is taken only from this multiple of it up.
 const CAPACITY_PROBE_MIN_GAIN: f64 = 1.2;
 /// A probe result this soon after a capacity probe counts as that probe's (follow-ups
@@ -377,7 +380,9 @@ impl SendSideEstimator {
         // reported loss burst doubled the REMB key-frame case's p95 queuing delay.
         let model_decides = self.has_transport_feedback()
             && self.loss_model.as_ref().is_some_and(LossModel::is_ready);
-        if !model_decides
+        if model_decides && self.loss_burst() {
+            self.probe.on_congestion(now);
+        } else if !model_decides
             && self
                 .loss
                 .loss_fraction()
@@ -385,6 +390,20 @@ impl SendSideEstimator {
         {
             self.probe.on_congestion(now);
         }
+    }
+
+    /// Whether the threshold controller's latest loss fraction is a burst above what the loss
+    /// model's window has seen (see `update_target`); false without a ready model.
+    fn loss_burst(&self) -> bool {
+        let Some(model) = self.loss_model.as_ref().filter(|m| m.is_ready()) else {
+            return false;
+        };
+        self.loss.loss_fraction().is_some_and(|fraction| {
+            let average = model.average_loss();
+            let packets = self.loss.fraction_packets().max(1) as f64;
+            let sigma = (average * (1.0 - average) / packets).sqrt();
+            fraction - average > self.config.loss.high_loss.max(BURST_SIGMAS * sigma)
+        })
     }
 
     /// The acknowledged rate, or without transport feedback the rate the pacer sent.
@@ -559,10 +578,31 @@ impl SendSideEstimator {
         self.loss.set_acknowledged_rate(acked);
         let threshold = self.loss.update(now);
         let loss_based = match &self.loss_model {
-            Some(model) if model.is_ready() => match model.state() {
-                LossState::DelayBased => self.aimd.estimate(),
-                _ => model.estimate().unwrap_or(threshold),
-            },
+            Some(model) if model.is_ready() => {
+                let modelled = match model.state() {
+                    LossState::DelayBased => self.aimd.estimate(),
+                    _ => model.estimate().unwrap_or(threshold),
+                };
+                // A burst of loss well above the loss the model's window has seen — the
+                // threshold controller's latest fraction (≥ 20 packets, fresher than a 250 ms
+                // observation) above the model's average by more than the threshold rule's
+                // 10 % and by more than three standard deviations of random loss at that
+                // average — is the sender overrunning the path (a capacity drop): the
+                // threshold rule's cut by half the loss applies then, as it drains the queue
+                // faster than the model, whose average of 15 observations moves by a fraction
+                // per burst. Otherwise the threshold controller follows the model, so
+                // it carries no ratchet of its own.
+                let burst = self.loss_burst();
+                if burst {
+                    modelled.min(threshold)
+                } else {
+                    if threshold != modelled {
+                        self.loss.set_estimate(now, modelled);
+                        self.loss.set_delay_based_limit(self.aimd.estimate());
+                    }
+                    modelled
+                }
+            }
             _ => threshold,
         };
         self.estimate = loss_based

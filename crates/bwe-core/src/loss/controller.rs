@@ -177,6 +177,8 @@ pub struct LossBasedController {
     lost_accumulated: u64,
     expected_accumulated: u64,
     loss_fraction: Option<f64>,
+    /// Packets the latest loss fraction was computed over.
+    fraction_packets: u64,
     decreased_since_last_fraction: bool,
     first_report: Option<Timestamp>,
     last_fraction_at: Option<Timestamp>,
@@ -199,6 +201,7 @@ impl LossBasedController {
             lost_accumulated: 0,
             expected_accumulated: 0,
             loss_fraction: None,
+            fraction_packets: 0,
             decreased_since_last_fraction: false,
             first_report: None,
             last_fraction_at: None,
@@ -227,6 +230,7 @@ impl LossBasedController {
             return;
         }
         self.loss_fraction = Some((lost as f64 / expected as f64).clamp(0.0, 1.0));
+        self.fraction_packets = expected;
         self.decreased_since_last_fraction = false;
         self.lost_accumulated = 0;
         self.expected_accumulated = 0;
@@ -333,6 +337,11 @@ impl LossBasedController {
     /// The current loss-based target.
     pub fn target(&self) -> Bitrate {
         self.target
+    }
+
+    /// How many packets the latest loss fraction was computed over (0 before the first).
+    pub fn fraction_packets(&self) -> u64 {
+        self.fraction_packets
     }
 
     /// The latest loss fraction in `[0, 1]`; `None` until `min_packets` have been reported.
