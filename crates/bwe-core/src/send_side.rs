@@ -375,19 +375,20 @@ impl SendSideEstimator {
     fn on_losses(&mut self, now: Timestamp, lost: u32, total: u32) {
         self.loss.on_packet_results(now, lost, total);
         // With the loss model in charge of transport feedback, random loss is not congestion:
-        // the model's decreasing state is (see `on_feedback`). A receiver report's loss (a
-        // second of packets at once) still holds capacity probes off: measured, probing into a
-        // reported loss burst doubled the REMB key-frame case's p95 queuing delay.
+        // a loss burst is, and so is the model's decreasing state (see `on_feedback`). A
+        // receiver report's loss (a second of packets at once) still holds capacity probes off:
+        // measured, probing into a reported loss burst doubled the REMB key-frame case's p95
+        // queuing delay.
         let model_decides = self.has_transport_feedback()
             && self.loss_model.as_ref().is_some_and(LossModel::is_ready);
-        if model_decides && self.loss_burst() {
-            self.probe.on_congestion(now);
-        } else if !model_decides
-            && self
-                .loss
+        let congested = if model_decides {
+            self.loss_burst()
+        } else {
+            self.loss
                 .loss_fraction()
                 .is_some_and(|f| f > self.config.loss.low_loss)
-        {
+        };
+        if congested {
             self.probe.on_congestion(now);
         }
     }
