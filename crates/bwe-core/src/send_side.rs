@@ -529,6 +529,10 @@ impl SendSideEstimator {
         self.probe
             .set_queue_growing(self.delay.modified_offset_ms().is_some_and(|t| t > 0.0));
         let probe = self.probe_results.fetch_and_reset_last_estimate();
+        self.probe.set_results_expected(true);
+        if probe.is_some() {
+            self.probe.on_probe_result();
+        }
         match (usage, probe) {
             // A probe result is only taken while the delay signal does not object (libwebrtc
             // `DelayBasedBwe::MaybeUpdateEstimate`): over-use wins over a probe. As there, a
