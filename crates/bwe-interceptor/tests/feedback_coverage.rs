@@ -15,8 +15,8 @@ use bwe_interceptor::{
     BweChainConfig, BweSendSide, BweSendSideStats, PACER_SLOT, PacerConfig, configure_bwe,
 };
 use rtc::interceptor::{
-    AttributedPacket, BandwidthEstimator, CongestionControlBuilder, Interceptor, Packet,
-    PacketReport, Registry, Slot, TaggedPacket, TwccReceiverBuilder, TwccSenderBuilder,
+    BandwidthEstimator, CongestionControlBuilder, Interceptor, Packet, PacketReport, Registry,
+    Slot, TaggedPacket, TwccReceiverBuilder, TwccSenderBuilder,
 };
 use rtc::peer_connection::configuration::interceptor_registry::CongestionFeedback;
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
@@ -24,7 +24,6 @@ use rtc::rtcp::transport_feedbacks::transport_layer_cc::TransportLayerCc;
 use rtc::rtp;
 use rtc::rtp::extension::transport_cc_extension::TransportCcExtension;
 use rtc::sansio::Protocol;
-use rtc::shared::TransportContext;
 use rtc::shared::marshal::Unmarshal;
 
 use support::{drain_wire, drive, inbound_rtcp, inbound_rtp, video_stream};
@@ -43,21 +42,7 @@ const FEEDBACK_INTERVAL: Duration = Duration::from_secs(1);
 const RUN: Duration = Duration::from_millis(1_600);
 
 fn media(now: Instant, seq: u16) -> TaggedPacket {
-    TaggedPacket {
-        now,
-        transport: TransportContext::default(),
-        message: AttributedPacket::new(Packet::Rtp(rtp::Packet {
-            header: rtp::header::Header {
-                version: 2,
-                payload_type: 96,
-                sequence_number: seq,
-                timestamp: u32::from(seq) * 3_000,
-                ssrc: SSRC,
-                ..Default::default()
-            },
-            payload: vec![0x5A; PAYLOAD].into(),
-        })),
-    }
+    support::media_packet(now, SSRC, seq, PAYLOAD)
 }
 
 /// A `BandwidthEstimator` that keeps every report rtc's send history hands it.

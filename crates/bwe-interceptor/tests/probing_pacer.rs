@@ -36,21 +36,7 @@ const SSRC: u32 = 0x5EED;
 const PAYLOAD: usize = 1200;
 
 fn media(now: Instant, seq: u16) -> TaggedPacket {
-    TaggedPacket {
-        now,
-        transport: TransportContext::default(),
-        message: AttributedPacket::new(Packet::Rtp(rtp::Packet {
-            header: rtp::header::Header {
-                version: 2,
-                payload_type: 96,
-                sequence_number: seq,
-                timestamp: u32::from(seq) * 3_000,
-                ssrc: SSRC,
-                ..Default::default()
-            },
-            payload: vec![0x5A; PAYLOAD].into(),
-        })),
-    }
+    support::media_packet(now, SSRC, seq, PAYLOAD)
 }
 
 /// A controller starting at `start` with `pacer`, its estimator adapter and its pacer adapter.

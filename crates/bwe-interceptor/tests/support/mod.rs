@@ -52,6 +52,26 @@ pub fn video_stream(ssrc: u32, abs_send_time_id: Option<u16>, twcc_id: Option<u1
     }
 }
 
+/// An outgoing RTP packet as an application writes it into a chain: VP8's payload type 96, a
+/// 90 kHz timestamp of 3 000 ticks per sequence number, `payload_len` bytes of payload.
+pub fn media_packet(now: Instant, ssrc: u32, seq: u16, payload_len: usize) -> TaggedPacket {
+    TaggedPacket {
+        now,
+        transport: TransportContext::default(),
+        message: AttributedPacket::new(Packet::Rtp(rtp::Packet {
+            header: rtp::header::Header {
+                version: 2,
+                payload_type: 96,
+                sequence_number: seq,
+                timestamp: u32::from(seq).wrapping_mul(3_000),
+                ssrc,
+                ..Default::default()
+            },
+            payload: vec![0x5A; payload_len].into(),
+        })),
+    }
+}
+
 /// RTP bytes: one-byte-header extensions `(id, payload)` (two-byte form when `two_byte`).
 pub fn rtp_bytes(
     ssrc: u32,
