@@ -12,7 +12,9 @@
 //! - **samples the call takes** at each interval boundary of what only the sender knows: its
 //!   target and the REMB it received.
 //!
-//! The capacity column is the link schedule's nominal rate at the start of each interval.
+//! The capacity column is the link schedule's capacity over each interval: the rate in force
+//! for steps (they change on whole seconds, so that is the rate at the interval's start), and
+//! for a mahimahi trace its delivery opportunities in the interval × 1 500 bytes.
 //! Offsets count from the start of media, not of the simulation, so a trace does not depend on
 //! how long ICE and DTLS took.
 
@@ -222,7 +224,7 @@ impl Recorder {
                     t,
                     capacity: link
                         .capacity
-                        .nominal_rate_at(t)
+                        .rate_between(t, t + self.interval)
                         .map(|r| Bitrate::from_bps(r.bps())),
                     send_rate: rate(sent[i]),
                     goodput: rate(received[i]),

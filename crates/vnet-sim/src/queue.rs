@@ -10,8 +10,8 @@
 //! bytes in the queue not yet serialised (including the unserialised part of the packet in
 //! service) and `limit` is in bytes: given directly ([`QueueLimit::Bytes`]), or as time
 //! ([`QueueLimit::Time`]) converted at the nominal rate in force at `now` (the current step, or a
-//! trace's mean rate: a trace's instantaneous rate is a train of 1500-byte spikes). At a constant
-//! rate this admits exactly the packets whose time in the bottleneck, waiting plus their own
+//! trace's nominal rate, `MahimahiTrace::nominal_rate`: its instantaneous rate is a train of
+//! 1500-byte spikes). At a constant rate this admits exactly the packets whose time in the bottleneck, waiting plus their own
 //! serialisation, would not exceed the limit. While the rate is zero a time limit keeps the byte
 //! size it had at the last non-zero rate the queue converted (a buffer is memory and does not
 //! vanish because nothing drains it), so an outage fills the queue to its usual size and then

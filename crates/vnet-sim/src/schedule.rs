@@ -88,14 +88,64 @@ impl RateSchedule {
     }
 
     /// The rate used to turn a queue limit in time into bytes, `offset` after the schedule took
-    /// effect: the rate in force for constant and stepped schedules, the trace's mean rate for a
-    /// trace (its instantaneous rate is a train of 1500-byte spikes), `None` when unlimited.
+    /// effect: the rate in force for constant and stepped schedules, the trace's nominal rate
+    /// for a trace (its instantaneous rate is a train of 1500-byte spikes; see
+    /// [`MahimahiTrace::nominal_rate`]), `None` when unlimited.
     pub fn nominal_rate_at(&self, offset: SimDuration) -> Option<Rate> {
         match self {
             Self::Unlimited => None,
             Self::Constant(rate) => Some(*rate),
             Self::Steps(steps) => Some(steps.rate_at(offset)),
-            Self::Trace(trace) => Some(trace.mean_rate()),
+            Self::Trace(trace) => Some(trace.nominal_rate()),
+        }
+    }
+
+    /// The capacity over `[from, to)` after the schedule took effect: the time-weighted mean of
+    /// the rates in force, or for a trace its opportunities in the span
+    /// ([`MahimahiTrace::rate_between`]); `None` when unlimited, zero for an empty span.
+    pub fn rate_between(&self, from: SimDuration, to: SimDuration) -> Option<Rate> {
+        if to <= from {
+            return match self {
+                Self::Unlimited => None,
+                _ => Some(Rate::ZERO),
+            };
+        }
+        match self {
+            Self::Unlimited => None,
+            Self::Constant(rate) => Some(*rate),
+            Self::Steps(steps) => {
+                // Integrate the piecewise-constant rate over the span.
+                let mut bits: u128 = 0;
+                let mut t = from;
+                let mut rate = steps.rate_at(from);
+                for &(at, next) in steps.steps() {
+                    if at <= from {
+                        continue;
+                    }
+                    if at >= to {
+                        break;
+                    }
+                    bits += u128::from(rate.bps()) * u128::from((at - t).as_nanos());
+                    t = at;
+                    rate = next;
+                }
+                bits += u128::from(rate.bps()) * u128::from((to - t).as_nanos());
+                let bps = bits / u128::from((to - from).as_nanos());
+                Some(Rate::from_bps(u64::try_from(bps).unwrap_or(u64::MAX)))
+            }
+            Self::Trace(trace) => Some(trace.rate_between(from, to)),
+        }
+    }
+
+    /// For a trace, the same trace with its nominal rate taken over the first `span` (see
+    /// [`MahimahiTrace::with_nominal_span`]): a run of `span` then sizes its queue by the
+    /// capacity it has. Other schedules are returned unchanged.
+    pub fn with_nominal_span(self, span: SimDuration) -> Self {
+        match self {
+            Self::Trace(trace) => Self::Trace(Arc::new(
+                MahimahiTrace::clone(&trace).with_nominal_span(span),
+            )),
+            other => other,
         }
     }
 }
@@ -140,5 +190,29 @@ mod tests {
         assert_eq!(s.rate_at(ms(19)), Rate::from_mbps(2));
         assert_eq!(s.rate_at(ms(20)), Rate::from_mbps(4));
         assert_eq!(s.rate_at(SimDuration::MAX), Rate::from_mbps(4));
+    }
+
+    /// Steps are integrated over the span; unlimited has no capacity to give.
+    #[test]
+    fn rate_between_integrates_steps() {
+        let s = RateSchedule::steps(
+            Rate::from_mbps(1),
+            [(SimDuration::from_secs(1), Rate::from_mbps(2))],
+        );
+        let ms = SimDuration::from_millis;
+        assert_eq!(s.rate_between(ms(0), ms(1_000)), Some(Rate::from_mbps(1)));
+        assert_eq!(
+            s.rate_between(ms(500), ms(1_500)),
+            Some(Rate::from_kbps(1_500))
+        );
+        assert_eq!(
+            s.rate_between(ms(1_000), ms(1_200)),
+            Some(Rate::from_mbps(2))
+        );
+        assert_eq!(RateSchedule::Unlimited.rate_between(ms(0), ms(1)), None);
+        assert_eq!(
+            RateSchedule::Constant(Rate::from_kbps(300)).rate_between(ms(0), ms(200)),
+            Some(Rate::from_kbps(300))
+        );
     }
 }

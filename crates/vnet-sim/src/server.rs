@@ -92,7 +92,7 @@ impl Server {
                 passed: 0,
             },
             RateSchedule::Trace(trace) => Kind::Trace {
-                mean: trace.mean_rate(),
+                mean: trace.nominal_rate(),
                 trace: Arc::clone(trace),
                 cycle: 0,
                 index: 0,

@@ -33,6 +33,9 @@ pub struct MahimahiTrace {
     offsets_ns: Vec<u64>,
     /// The period, nanoseconds: the last offset. Never zero.
     period_ns: u64,
+    /// The rate a queue limit in time is converted at (see [`MahimahiTrace::nominal_rate`]);
+    /// `None`: the mean over the whole period.
+    nominal: Option<Rate>,
 }
 
 impl std::fmt::Debug for MahimahiTrace {
@@ -187,6 +190,7 @@ impl MahimahiTrace {
             Some(&period_ns) => Ok(Self {
                 offsets_ns,
                 period_ns,
+                nominal: None,
             }),
         }
     }
@@ -219,6 +223,44 @@ impl MahimahiTrace {
         let bits = self.offsets_ns.len() as u128 * u128::from(OPPORTUNITY_BYTES) * 8;
         let bps = bits * 1_000_000_000 / u128::from(self.period_ns);
         Rate::from_bps(u64::try_from(bps).unwrap_or(u64::MAX))
+    }
+
+    /// Opportunities before `t` from the trace's start (the trace repeats every period).
+    fn opportunities_before(&self, t: SimDuration) -> u128 {
+        let ns = t.as_nanos();
+        let cycles = u128::from(ns / self.period_ns);
+        let within = ns % self.period_ns;
+        let partial = self.offsets_ns.partition_point(|&o| o < within);
+        cycles * self.offsets_ns.len() as u128 + partial as u128
+    }
+
+    /// The capacity over `[from, to)` from the trace's start: the opportunities in it × 1500
+    /// bytes × 8 ÷ its length, rounded down; zero for an empty span.
+    ///
+    /// This, not [`mean_rate`](Self::mean_rate), is the capacity a run of part of a trace had:
+    /// a UMTS uplink averaging 943 kbit/s over its 931 s carries 631 over its first 120 s.
+    pub fn rate_between(&self, from: SimDuration, to: SimDuration) -> Rate {
+        if to <= from {
+            return Rate::ZERO;
+        }
+        let count = self.opportunities_before(to) - self.opportunities_before(from);
+        let bits = count * u128::from(OPPORTUNITY_BYTES) * 8;
+        let bps = bits * 1_000_000_000 / u128::from((to - from).as_nanos());
+        Rate::from_bps(u64::try_from(bps).unwrap_or(u64::MAX))
+    }
+
+    /// The trace with its nominal rate (what a queue limit in time is converted at) taken over
+    /// `[0, span)` — the part a run of `span` uses — instead of the whole period.
+    pub fn with_nominal_span(mut self, span: SimDuration) -> Self {
+        let rate = self.rate_between(SimDuration::ZERO, span);
+        self.nominal = (rate != Rate::ZERO).then_some(rate);
+        self
+    }
+
+    /// The rate a queue limit in time is converted at: the mean over the span given to
+    /// [`with_nominal_span`](Self::with_nominal_span), else over the whole period.
+    pub fn nominal_rate(&self) -> Rate {
+        self.nominal.unwrap_or_else(|| self.mean_rate())
     }
 
     /// Opportunity offsets within a period, nanoseconds, non-decreasing; never empty.
@@ -345,5 +387,37 @@ mod tests {
         let e = MahimahiTrace::from_file(data_path("no-such.trace")).expect_err("missing");
         assert!(matches!(e, TraceFileError::Io { .. }));
         assert!(e.to_string().contains("no-such.trace"), "{e}");
+    }
+
+    /// The capacity of a span counts the opportunities inside it, across periods.
+    #[test]
+    fn rate_between_counts_the_opportunities_of_the_span() {
+        let t = MahimahiTrace::parse("1\n2\n2\n3\n5\n6\n6\n8\n").expect("valid");
+        let ms = SimDuration::from_millis;
+        assert_eq!(t.rate_between(ms(0), ms(8)), t.mean_rate());
+        assert_eq!(t.rate_between(ms(8), ms(16)), t.mean_rate());
+        // One opportunity (at 1 ms) in [1, 2) ms: 1 500 bytes per ms.
+        assert_eq!(t.rate_between(ms(1), ms(2)), Rate::from_mbps(12));
+        // Two at 2 ms.
+        assert_eq!(t.rate_between(ms(2), ms(3)), Rate::from_mbps(24));
+        assert_eq!(t.rate_between(ms(3), ms(3)), Rate::ZERO);
+        assert_eq!(t.rate_between(ms(4), ms(3)), Rate::ZERO);
+    }
+
+    /// A run of a trace's first minute has that minute's capacity, not the file's: the UMTS
+    /// downlink averages 2.02 Mbit/s over its 928 s and 1.07 over its first 60 s (counted with
+    /// a script from the file), and its queue is sized by the latter.
+    #[test]
+    fn the_first_minute_of_a_trace_is_not_its_mean() {
+        let t = MahimahiTrace::from_file(data_path("TMobile-UMTS-driving.down")).expect("parses");
+        assert_eq!(t.mean_rate(), Rate::from_bps(2_019_706));
+        let minute = SimDuration::from_secs(60);
+        assert_eq!(
+            t.rate_between(SimDuration::ZERO, minute),
+            Rate::from_bps(1_065_200)
+        );
+        assert_eq!(t.nominal_rate(), t.mean_rate());
+        let run = t.with_nominal_span(minute);
+        assert_eq!(run.nominal_rate(), Rate::from_bps(1_065_200));
     }
 }

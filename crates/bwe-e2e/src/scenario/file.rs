@@ -463,8 +463,11 @@ fn link(
         }
         (None, Some(trace)) => {
             let path = root.join(trace.get_ref());
+            // The queue is sized by the capacity of the part of the trace the run uses, not
+            // the whole file's (see `MahimahiTrace::with_nominal_span`).
             RateSchedule::from_mahimahi_file(&path)
                 .map_err(|e| at(Some(trace.span()), &format!("trace: {e}")))?
+                .with_nominal_span(SimDuration::from_secs(duration))
         }
         (None, None) => RateSchedule::Unlimited,
         (Some(steps), None) => {
