@@ -6,6 +6,7 @@
 //! cargo xtask scenario run rfc8867-5.1 [more names or files…] [--seed N] [--estimator E] [--out DIR]
 //! cargo xtask scenario compare rfc8867-5.1 [--seed N]   # ours vs rtc::Gcc, same seed, one table
 //! cargo xtask scenario all                              # every scenario, with wall time
+//! cargo xtask scenario frontier [names…] [--seed N] [--out DIR]  # 3 estimators, one figure
 //! ```
 //!
 //! Each run writes `trace.csv`, `metrics.json` and `plot.svg` to `target/scenarios/<name>/`; a
@@ -13,8 +14,11 @@
 //! `trace-flow<N>.csv` per flow (see `docs/scenarios.md`). `compare` takes one-flow files only.
 //! `compare` writes each estimator's files with a suffix (`trace-ours.csv`, `plot-rtc-gcc.svg`,
 //! …) in the same folder, plus `plot-compare.svg` with both on one figure; it leaves the plain
-//! names to `run`, so comparing never overwrites a run's output. `all` and a `run` of several
-//! scenarios show a progress bar on stderr when it is a terminal.
+//! names to `run`, so comparing never overwrites a run's output. `frontier` runs each scenario
+//! (by default every `trace-*` one) with ours-send-side, ours-remb and rtc-gcc, prints one
+//! table and writes `frontier.svg`, utilisation against p95 queuing delay (see `frontier`).
+//! `all`, `frontier` and a `run` of several scenarios show a progress bar on stderr when it is a
+//! terminal.
 //!
 //! `RUST_LOG` (e.g. `RUST_LOG=bwe=debug`) logs the estimators' decisions to stderr.
 //!
@@ -22,6 +26,8 @@
 //! input (an unreadable or invalid scenario file, an unknown name or option). Every file is
 //! validated before anything runs, so bad input leaves no partial output.
 
+mod frontier;
+mod frontier_plot;
 mod output;
 mod plot;
 mod progress;
@@ -82,6 +88,26 @@ enum ScenarioCommand {
     },
     /// Runs every scenario in `scenarios/` and reports wall time and speed.
     All,
+    /// Runs scenarios with ours-send-side, ours-remb and rtc-gcc and draws them on one
+    /// throughput–delay figure.
+    ///
+    /// Each (scenario, estimator) runs in a process of its own, as `scenario all` does. Prints
+    /// one table (scenario, estimator, goodput kbit/s, utilisation, p95 queuing delay, loss) and
+    /// writes `frontier.svg` (x: utilisation, so that links of different capacity compare; y:
+    /// p95 queuing delay, log scale; better is toward the lower right), `frontier.csv`, and each
+    /// run's `trace.csv`, `metrics.json` and `plot.svg` in `<out>/<scenario>/<estimator>/`.
+    /// The scenarios' checks are not applied: exit 1 only when a run gives no figures.
+    Frontier {
+        /// One-flow scenario names or `.toml` files; none: every `scenarios/trace-*.toml`
+        /// (the cellular traces).
+        scenarios: Vec<String>,
+        /// Output folder (default `target/scenarios/frontier/`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overrides the files' seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 /// The workspace root: xtask lives one level below it.
@@ -166,6 +192,14 @@ fn main() -> ExitCode {
         Command::Scenario {
             command: ScenarioCommand::All,
         } => all(),
+        Command::Scenario {
+            command:
+                ScenarioCommand::Frontier {
+                    scenarios,
+                    out,
+                    seed,
+                },
+        } => frontier::frontier(&scenarios, out.as_deref(), seed),
     }
 }
 

@@ -345,7 +345,8 @@ fn row(label: &str, f: &Figures) -> String {
     ) + "\n"
 }
 
-fn show(v: Option<f64>, digits: usize) -> String {
+/// `v` with `digits` decimals, or `-` when it was not measured.
+pub(crate) fn show(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
 }
 

@@ -33,15 +33,22 @@ pub struct Run<'a> {
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 900;
 const CAPACITY: RGBColor = RGBColor(0, 0, 0);
-const REMB: RGBColor = RGBColor(44, 160, 44);
+pub(crate) const REMB: RGBColor = RGBColor(44, 160, 44);
 /// (target and queuing delay, goodput and loss) per run, in order.
-const PALETTE: [(RGBColor, RGBColor); 5] = [
+pub(crate) const PALETTE: [(RGBColor, RGBColor); 5] = [
     (RGBColor(31, 119, 180), RGBColor(255, 127, 14)),
     (RGBColor(214, 39, 40), RGBColor(148, 103, 189)),
     (RGBColor(140, 86, 75), RGBColor(227, 119, 194)),
     (RGBColor(23, 190, 207), RGBColor(188, 189, 34)),
     (RGBColor(127, 127, 127), RGBColor(44, 160, 44)),
 ];
+
+/// The font family of every label; SVG leaves the face to the viewer.
+pub(crate) const FONT: &str = "sans-serif";
+/// Font sizes: the title, tick labels and legends, axis names.
+pub(crate) const TITLE_SIZE: u32 = 26;
+pub(crate) const LABEL_SIZE: u32 = 14;
+pub(crate) const AXIS_SIZE: u32 = 15;
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Segments = Vec<Vec<(f64, f64)>>;
@@ -187,7 +194,7 @@ impl Line {
     }
 }
 
-fn err(e: impl std::fmt::Display) -> String {
+pub(crate) fn err(e: impl std::fmt::Display) -> String {
     format!("plot: {e}")
 }
 
@@ -217,8 +224,8 @@ fn panel(
             let digits = if y_top >= 10.0 { 0 } else { y_digits };
             format!("{y:.digits$}")
         })
-        .label_style(("sans-serif", 14))
-        .axis_desc_style(("sans-serif", 15))
+        .label_style((FONT, LABEL_SIZE))
+        .axis_desc_style((FONT, AXIS_SIZE))
         .light_line_style(WHITE)
         .draw()
         .map_err(err)?;
@@ -245,7 +252,7 @@ fn panel(
         .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .label_font(("sans-serif", 14))
+        .label_font((FONT, LABEL_SIZE))
         .draw()
         .map_err(err)?;
     Ok(())
@@ -324,7 +331,7 @@ pub fn render(title: &str, runs: &[Run<'_>]) -> Result<String, String> {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let root = root
-            .titled(title, ("sans-serif", 26).into_font())
+            .titled(title, (FONT, TITLE_SIZE).into_font())
             .map_err(err)?;
         let (top, rest) = root.split_vertically(HEIGHT * 45 / 100);
         let (middle, bottom) = rest.split_vertically(HEIGHT * 30 / 100);

@@ -86,12 +86,38 @@ fn unknown_scenarios_and_estimators_are_exit_2() {
     assert_eq!(xtask(&["scenario", "frobnicate"]).0, 2);
 }
 
-/// The shipped scenarios all parse, and `list` names them.
+/// The shipped scenarios all parse (`list` is exit 2 on any that does not), and `list` names
+/// each file under its own name, the cellular trace scenarios among them.
 #[test]
 fn list_names_every_shipped_scenario() {
     let (code, stdout, stderr) = xtask(&["scenario", "list"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("rfc8867-5.1"), "{stdout}");
+    let listed: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("scenarios/")
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            (path.extension()? == "toml").then(|| path.file_stem()?.to_str().map(str::to_owned))?
+        })
+        .collect();
+    files.sort();
+    assert_eq!(listed, files, "one line per file, named after it");
+    for name in [
+        "rfc8867-5.1",
+        "trace-lte-up",
+        "trace-umts-driving",
+        "trace-evdo-driving",
+        "trace-att-lte-down",
+        "trace-att-lte-up",
+        "trace-evdo-down",
+        "trace-verizon-lte-up",
+    ] {
+        assert!(listed.contains(&name), "{name}: {stdout}");
+    }
 }
 
 /// A short scenario (6 s, one capacity step) for the tests that run a call.
@@ -321,6 +347,97 @@ fn a_flow_media_is_parsed_strictly() {
     let (_, _, stderr) = xtask(&["scenario", "run", file.to_str().expect("utf-8 path")]);
     assert!(
         stderr.contains("unknown variant `voice`") && stderr.contains("`audio+video`"),
+        "{stderr}"
+    );
+}
+
+/// `frontier` validates every file before running anything: a multi-flow file (whose figures
+/// are an aggregate, not one estimator's point) or an unknown name is exit 2, and nothing is
+/// written.
+#[test]
+fn frontier_refuses_bad_input_before_running_anything() {
+    let dir = temp_dir("frontier-bad");
+    let good = short_scenario(&dir, "xtask-cli-frontier-good");
+    let flows = two_flow_scenario(&dir, "access_delay_ms");
+    let out = dir.join("out");
+    for bad in [flows.to_str().expect("utf-8 path"), "no-such-scenario"] {
+        let (code, stdout, stderr) = xtask(&[
+            "scenario",
+            "frontier",
+            good.to_str().expect("utf-8 path"),
+            bad,
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ]);
+        assert_eq!(code, 2, "{bad}: {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(!out.exists(), "no partial output");
+    }
+    let (_, _, stderr) = xtask(&["scenario", "frontier", flows.to_str().expect("utf-8 path")]);
+    assert!(stderr.contains("one-flow scenarios"), "{stderr}");
+}
+
+/// `frontier` runs each scenario with the three estimators, prints a row per run, writes the
+/// figure and its numbers, and each point is what a lone `scenario run` of that scenario,
+/// estimator and seed gives (every run has a process of its own).
+#[test]
+fn frontier_runs_three_estimators_per_scenario_and_draws_them() {
+    let dir = temp_dir("frontier");
+    let a = short_scenario(&dir, "xtask-cli-frontier-a");
+    let b = short_scenario(&dir, "xtask-cli-frontier-b");
+    let out = dir.join("out");
+    let (code, stdout, stderr) = xtask(&[
+        "scenario",
+        "frontier",
+        a.to_str().expect("utf-8 path"),
+        b.to_str().expect("utf-8 path"),
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("xtask-cli-frontier-"))
+        .collect();
+    assert_eq!(rows.len(), 6, "{stdout}");
+    for estimator in ["ours (send side)", "ours (REMB)", "rtc::Gcc"] {
+        assert_eq!(
+            rows.iter().filter(|r| r.contains(estimator)).count(),
+            2,
+            "{estimator}: {stdout}"
+        );
+    }
+    let svg = std::fs::read_to_string(out.join("frontier.svg")).expect("frontier.svg");
+    assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
+    assert!(svg.contains("lower right"), "says which corner is better");
+    let csv = std::fs::read_to_string(out.join("frontier.csv")).expect("frontier.csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 7, "{csv}");
+    assert!(
+        lines[1..].iter().all(|l| l.split(',').nth(2) == Some("3")),
+        "the seed given: {csv}"
+    );
+
+    let alone = dir.join("alone");
+    let (_, _, stderr) = xtask(&[
+        "scenario",
+        "run",
+        b.to_str().expect("utf-8 path"),
+        "--estimator",
+        "rtc-gcc",
+        "--seed",
+        "3",
+        "--out",
+        alone.to_str().expect("utf-8 path"),
+    ]);
+    let read = |p: std::path::PathBuf| {
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    };
+    assert_eq!(
+        read(out.join("xtask-cli-frontier-b/rtc-gcc/metrics.json")),
+        read(alone.join("metrics.json")),
         "{stderr}"
     );
 }

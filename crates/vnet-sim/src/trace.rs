@@ -298,6 +298,10 @@ mod tests {
             ("Verizon-EVDO-driving.up", 74_768, 1_064_718, 0.84),
             ("TMobile-UMTS-driving.down", 156_262, 928_424, 2.02),
             ("TMobile-LTE-short.up", 155_381, 140_000, 13.32),
+            ("ATT-LTE-driving.up", 70_336, 1_012_472, 0.83),
+            ("Verizon-EVDO-driving.down", 46_065, 1_062_016, 0.52),
+            ("ATT-LTE-driving-2016.down", 45_604, 120_002, 4.56),
+            ("Verizon-LTE-short.up", 69_367, 140_000, 5.95),
         ] {
             let trace = MahimahiTrace::from_file(data_path(name)).expect("shipped trace parses");
             assert_eq!(trace.opportunities(), opportunities, "{name}");
