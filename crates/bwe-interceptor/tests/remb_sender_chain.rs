@@ -8,12 +8,10 @@ use std::time::{Duration, Instant};
 
 use bwe_core::Bitrate;
 use bwe_interceptor::{BweChainConfig, configure_bwe, configure_remb_bwe};
-use rtc::interceptor::{AttributedPacket, Interceptor, Packet, Registry, TaggedPacket};
+use rtc::interceptor::{Interceptor, Packet, Registry, TaggedPacket};
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::rtcp::payload_feedbacks::receiver_estimated_maximum_bitrate::ReceiverEstimatedMaximumBitrate;
-use rtc::rtp;
 use rtc::sansio::Protocol;
-use rtc::shared::TransportContext;
 use rtc::shared::marshal::Marshal;
 
 use support::{inbound_rtcp, video_stream};
@@ -21,20 +19,7 @@ use support::{inbound_rtcp, video_stream};
 const SSRC: u32 = 0xBEEF;
 
 fn media(now: Instant, seq: u16) -> TaggedPacket {
-    TaggedPacket {
-        now,
-        transport: TransportContext::default(),
-        message: AttributedPacket::new(Packet::Rtp(rtp::Packet {
-            header: rtp::header::Header {
-                version: 2,
-                payload_type: 96,
-                sequence_number: seq,
-                ssrc: SSRC,
-                ..Default::default()
-            },
-            payload: vec![0u8; 1188].into(),
-        })),
-    }
+    support::media_packet(now, SSRC, seq, 1188)
 }
 
 /// Releases of media packets between `from` and `to`, stepping 1 ms.
