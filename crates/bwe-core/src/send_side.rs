@@ -196,6 +196,8 @@ pub struct SendSideEstimator {
     highest_sequence: Option<u64>,
     network_available: bool,
     was_in_alr: bool,
+    /// When the latest loss fraction last was a burst (see `update_target`).
+    last_burst: Option<Timestamp>,
     /// The encoder target after the pacer's congestion-window pushback, if pushed back.
     pushback: Option<Bitrate>,
     last_now: Timestamp,
@@ -219,6 +221,10 @@ pub struct SendSideEstimator {
 /// A loss burst counts as the sender overrunning the path when its excess over the average
 /// loss is at least this many standard deviations of random loss (see `update_target`).
 const BURST_SIGMAS: f64 = 3.0;
+/// After a loss burst the threshold rules keep applying (cut above 10 %, hold above 2 %) for
+/// this long before the threshold controller follows the model again: a capacity drop's loss
+/// lasts several feedback intervals, and re-syncing between its fractions undid the cuts.
+const BURST_MEMORY: TimeDelta = TimeDelta::from_secs(2);
 /// A capacity probe's result above the estimate is taken only from this multiple of it up.
 const CAPACITY_PROBE_MIN_GAIN: f64 = 1.2;
 /// A probe result this soon after a capacity probe counts as that probe's (follow-ups
@@ -272,6 +278,7 @@ impl SendSideEstimator {
             highest_sequence: None,
             network_available: false,
             was_in_alr: false,
+            last_burst: None,
             pushback: None,
             last_now: Timestamp::MIN,
             feedback_packets: 0,
@@ -597,8 +604,11 @@ impl SendSideEstimator {
                 // faster than the model, whose average of 15 observations moves by a fraction
                 // per burst. Otherwise the threshold controller follows the model, so
                 // it carries no ratchet of its own.
-                let burst = self.loss_burst();
-                if burst {
+                if self.loss_burst() {
+                    self.last_burst = Some(now);
+                }
+                let burst_recent = self.last_burst.is_some_and(|t| now - t < BURST_MEMORY);
+                if burst_recent {
                     modelled.min(threshold)
                 } else {
                     if threshold != modelled {
