@@ -599,11 +599,11 @@ impl SendSideEstimator {
                 // threshold controller's latest fraction (≥ 20 packets, fresher than a 250 ms
                 // observation) above the model's average by more than the threshold rule's
                 // 10 % and by more than three standard deviations of random loss at that
-                // average — is the sender overrunning the path (a capacity drop): the
-                // threshold rule's cut by half the loss applies then, as it drains the queue
-                // faster than the model, whose average of 15 observations moves by a fraction
-                // per burst. Otherwise the threshold controller follows the model, so
-                // it carries no ratchet of its own.
+                // average — is the sender overrunning the path (a capacity drop): for
+                // `BURST_MEMORY` the threshold rules apply on top, as their cut by half the
+                // loss drains the queue faster than the model, whose average of 15
+                // observations moves by a fraction per burst. Otherwise the threshold
+                // controller follows the model, so it carries no ratchet of its own.
                 if self.loss_burst() {
                     self.last_burst = Some(now);
                 }
