@@ -70,9 +70,14 @@ enum ScenarioCommand {
         /// Overrides the file's estimator: ours-send-side, ours-send-side-no-probing, ours-remb or rtc-gcc.
         #[arg(long)]
         estimator: Option<String>,
-        /// Output folder (default `target/scenarios/<name>/`).
+        /// Output folder (default `target/scenarios/<name>/`); with several scenarios, each
+        /// writes to `<out>/<name>/`.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Leaves out the per-interval trace table (the metrics and checks are still printed;
+        /// `trace.csv` is still written).
+        #[arg(long)]
+        quiet: bool,
         /// Appends one summary line per scenario to this file (how `scenario all` collects
         /// the rows of the processes it runs).
         #[arg(long, hide = true)]
@@ -85,9 +90,17 @@ enum ScenarioCommand {
         /// Overrides the file's seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Output folder (default `target/scenarios/<name>/`).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Runs every scenario in `scenarios/` and reports wall time and speed.
-    All,
+    All {
+        /// Output folder; each scenario writes to `<out>/<name>/` (default
+        /// `target/scenarios/<name>/`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Runs scenarios with ours-send-side, ours-remb and rtc-gcc and draws them on one
     /// throughput–delay figure.
     ///
@@ -171,27 +184,40 @@ fn main() -> ExitCode {
                     seed,
                     estimator,
                     out,
+                    quiet,
                     row_file,
                 },
         } => {
             if scenarios.len() > 1 {
-                run_each_in_own_process(&scenarios, seed, estimator.as_deref(), out.as_deref())
+                run_each_in_own_process(
+                    &scenarios,
+                    seed,
+                    estimator.as_deref(),
+                    out.as_deref(),
+                    quiet,
+                )
             } else {
                 run(
                     &scenarios,
                     seed,
                     estimator.as_deref(),
                     out.as_deref(),
+                    quiet,
                     row_file.as_deref(),
                 )
             }
         }
         Command::Scenario {
-            command: ScenarioCommand::Compare { scenario, seed },
-        } => compare(&scenario, seed),
+            command:
+                ScenarioCommand::Compare {
+                    scenario,
+                    seed,
+                    out,
+                },
+        } => compare(&scenario, seed, out.as_deref()),
         Command::Scenario {
-            command: ScenarioCommand::All,
-        } => all(),
+            command: ScenarioCommand::All { out },
+        } => all(out.as_deref()),
         Command::Scenario {
             command:
                 ScenarioCommand::Frontier {
@@ -207,7 +233,7 @@ fn out_dir(name: &str) -> PathBuf {
     root().join("target").join("scenarios").join(name)
 }
 
-fn compare(name: &str, seed: Option<u64>) -> ExitCode {
+fn compare(name: &str, seed: Option<u64>, out: Option<&Path>) -> ExitCode {
     let mut scenario = match spec::load(&resolve(name), &root()) {
         Ok(s) => s,
         Err(e) => {
@@ -237,7 +263,8 @@ fn compare(name: &str, seed: Option<u64>) -> ExitCode {
         eprintln!("{}", output::describe(&scenario));
         match output::run(&scenario) {
             Ok(o) => {
-                if let Err(e) = o.write(&out_dir(&scenario.name), suffix) {
+                let dir = out.map_or_else(|| out_dir(&scenario.name), Path::to_path_buf);
+                if let Err(e) = o.write(&dir, suffix) {
                     eprintln!("{e}");
                     return ExitCode::from(1);
                 }
@@ -263,7 +290,7 @@ fn compare(name: &str, seed: Option<u64>) -> ExitCode {
             trace: o.trace(),
         })
         .collect();
-    let dir = out_dir(&scenario.name);
+    let dir = out.map_or_else(|| out_dir(&scenario.name), Path::to_path_buf);
     let title = format!(
         "{} — ours vs rtc::Gcc (seed {})",
         scenario.name, scenario.call.seed
@@ -286,7 +313,7 @@ fn compare(name: &str, seed: Option<u64>) -> ExitCode {
     }
 }
 
-fn all() -> ExitCode {
+fn all(out: Option<&Path>) -> ExitCode {
     let mut scenarios = Vec::new();
     let mut paths = Vec::new();
     for path in scenario_files() {
@@ -317,7 +344,11 @@ fn all() -> ExitCode {
         bar.start(scenario);
         let _ = std::fs::remove_file(&row_file);
         // Each scenario in a process of its own (see `child`); its report goes to the row file.
-        let status = child(&path.display().to_string(), None, None)
+        let mut command = child(&path.display().to_string(), None, None);
+        if let Some(out) = out {
+            command.arg("--out").arg(out.join(&scenario.name));
+        }
+        let status = command
             .arg("--row-file")
             .arg(&row_file)
             .stdout(std::process::Stdio::null())
@@ -384,16 +415,13 @@ fn run(
     seed: Option<u64>,
     estimator: Option<&str>,
     out: Option<&Path>,
+    quiet: bool,
     row_file: Option<&Path>,
 ) -> ExitCode {
     let estimator = match estimator_arg(estimator) {
         Ok(e) => e,
         Err(code) => return code,
     };
-    if out.is_some() && names.len() > 1 {
-        eprintln!("error: --out takes one scenario at a time");
-        return ExitCode::from(2);
-    }
     // Validate everything before running anything: bad input leaves no partial output.
     let mut scenarios: Vec<Scenario> = Vec::with_capacity(names.len());
     for name in names {
@@ -423,7 +451,9 @@ fn run(
         match outcome {
             Ok(o) => {
                 bar.suspend(|| {
-                    println!("{}", o.render_trace());
+                    if !quiet {
+                        println!("{}", o.render_trace());
+                    }
                     println!("{}", output::table_header());
                     println!("{}", o.table_rows());
                     print!("{}", o.render_checks());
@@ -515,23 +545,31 @@ fn run_each_in_own_process(
     seed: Option<u64>,
     estimator: Option<&str>,
     out: Option<&Path>,
+    quiet: bool,
 ) -> ExitCode {
-    if out.is_some() {
-        eprintln!("error: --out takes one scenario at a time");
-        return ExitCode::from(2);
-    }
     if let Err(code) = estimator_arg(estimator) {
         return code;
     }
+    let mut scenarios = Vec::with_capacity(names.len());
     for name in names {
-        if let Err(e) = spec::load(&resolve(name), &root()) {
-            eprintln!("{e}");
-            return ExitCode::from(2);
+        match spec::load(&resolve(name), &root()) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
         }
     }
     let mut worst = 0u8;
-    for name in names {
-        let code = child(name, seed, estimator)
+    for (name, scenario) in names.iter().zip(&scenarios) {
+        let mut command = child(name, seed, estimator);
+        if let Some(out) = out {
+            command.arg("--out").arg(out.join(&scenario.name));
+        }
+        if quiet {
+            command.arg("--quiet");
+        }
+        let code = command
             .status()
             .ok()
             .and_then(|s| s.code())

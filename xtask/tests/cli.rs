@@ -441,3 +441,76 @@ fn frontier_runs_three_estimators_per_scenario_and_draws_them() {
         "{stderr}"
     );
 }
+
+/// `--quiet` leaves out the per-interval table and nothing else: the metrics, the checks and
+/// the files are the same as without it.
+#[test]
+fn quiet_leaves_out_the_trace_table_only() {
+    let dir = temp_dir("quiet");
+    let file = short_scenario(&dir, "xtask-cli-quiet");
+    let (loud_out, quiet_out) = (dir.join("loud"), dir.join("quiet"));
+    let (code, loud, stderr) = run_into(&file, &loud_out);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, quiet, stderr) = xtask(&[
+        "scenario",
+        "run",
+        file.to_str().expect("utf-8 path"),
+        "--out",
+        quiet_out.to_str().expect("utf-8 path"),
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // Six seconds, one printed row per second: six rows the quiet run does not print.
+    let (l, q) = (loud.lines().count(), quiet.lines().count());
+    assert!(
+        l >= q + 6 && q >= 4,
+        "loud {l} lines, quiet {q} lines:\n{quiet}"
+    );
+    assert!(quiet.contains("check loss"), "{quiet}");
+    assert_eq!(
+        std::fs::read_to_string(loud_out.join("trace.csv")).expect("loud trace"),
+        std::fs::read_to_string(quiet_out.join("trace.csv")).expect("quiet trace")
+    );
+}
+
+/// With several scenarios `--out` is a parent folder: each writes to `<out>/<name>/`.
+#[test]
+fn out_with_several_scenarios_gives_each_its_own_folder() {
+    let dir = temp_dir("out-many");
+    let a = short_scenario(&dir, "xtask-cli-many-a");
+    let b = short_scenario(&dir, "xtask-cli-many-b");
+    let out = dir.join("out");
+    let (code, stdout, stderr) = xtask(&[
+        "scenario",
+        "run",
+        a.to_str().expect("utf-8 path"),
+        b.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    for name in ["xtask-cli-many-a", "xtask-cli-many-b"] {
+        assert!(out.join(name).join("trace.csv").is_file(), "{name}");
+        assert!(out.join(name).join("plot.svg").is_file(), "{name}");
+    }
+}
+
+/// `compare --out` writes both runs and the joint plot there.
+#[test]
+fn compare_writes_where_it_is_told() {
+    let dir = temp_dir("compare-out");
+    let file = short_scenario(&dir, "xtask-cli-compare");
+    let out = dir.join("out");
+    let (code, stdout, stderr) = xtask(&[
+        "scenario",
+        "compare",
+        file.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert!(code == 0 || code == 1, "stdout: {stdout}\nstderr: {stderr}");
+    for f in ["trace-ours.csv", "trace-rtc-gcc.csv", "plot-compare.svg"] {
+        assert!(out.join(f).is_file(), "{f} in {}", out.display());
+    }
+}
