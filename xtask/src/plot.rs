@@ -16,6 +16,7 @@
 
 use bwe_core::Bitrate;
 use bwe_e2e::Trace;
+use bwe_e2e::metrics::nearest_rank;
 use plotters::backend::SVGBackend;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -111,16 +112,6 @@ fn capacity_steps(trace: &Trace) -> Segments {
     out
 }
 
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
-    let n = sorted.len();
-    if n == 0 {
-        return None;
-    }
-    let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
-    sorted.get(rank - 1).copied()
-}
-
 /// Queuing delay per interval, at its midpoint: `(p50, p95)` of the delivered packets sent in
 /// it, or the row's mean twice when the trace has no packets.
 fn queue_delay(trace: &Trace) -> (Segments, Option<Segments>) {
@@ -151,7 +142,7 @@ fn queue_delay(trace: &Trace) -> (Segments, Option<Segments>) {
                 .rows
                 .iter()
                 .zip(&per_row)
-                .map(|(r, b)| (secs(r.t) + half, percentile(b, q))),
+                .map(|(r, b)| (secs(r.t) + half, nearest_rank(b, q))),
         )
     };
     (at(0.5), Some(at(0.95)))
@@ -477,14 +468,5 @@ mod tests {
             assert!(has_text(&svg, label), "no {label}");
         }
         assert_eq!(svg.matches("\ncapacity\n</text>").count(), 1);
-    }
-
-    /// Nearest rank: the p50 of 1..=4 is 2, the p95 is 4, and an empty interval has none.
-    #[test]
-    fn percentiles_are_nearest_rank() {
-        let v = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(percentile(&v, 0.5), Some(2.0));
-        assert_eq!(percentile(&v, 0.95), Some(4.0));
-        assert_eq!(percentile(&[], 0.5), None);
     }
 }

@@ -74,8 +74,10 @@ pub const FROZEN_QUEUE_BELOW: SimDuration = SimDuration::from_millis(20);
 /// take.
 pub const FROZEN_TARGET_SHARE: f64 = 0.8;
 
-/// The `p`-quantile (`0 ≤ p ≤ 1`) of sorted values by nearest rank.
-fn nearest_rank(sorted: &[SimDuration], p: f64) -> Option<SimDuration> {
+/// The `p`-quantile (`0 ≤ p ≤ 1`, clamped) of sorted values by nearest rank: the value at rank
+/// `⌈p·n⌉` (at least 1); `None` for no values. The one percentile of the workspace: the metrics
+/// and the plots' per-interval bands both use it.
+pub fn nearest_rank<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
     if sorted.is_empty() {
         return None;
     }
@@ -237,7 +239,7 @@ mod tests {
         let sorted: Vec<SimDuration> = (1..=20).map(ms).collect();
         assert_eq!(nearest_rank(&sorted, 0.5), Some(ms(10)));
         assert_eq!(nearest_rank(&sorted, 0.95), Some(ms(19)));
-        assert_eq!(nearest_rank(&[], 0.5), None);
+        assert_eq!(nearest_rank::<SimDuration>(&[], 0.5), None);
     }
 
     /// Only what lies inside the window counts; an empty window computes nothing.
@@ -409,5 +411,17 @@ mod interval_loss_tests {
             Some(0.95)
         );
         assert_eq!(trace.metrics(ms(3_000), ms(4_000)).min_utilisation_1s, None);
+    }
+
+    /// Nearest rank on any sorted values: the p50 of 1..=4 is 2, the p95 is 4, p outside
+    /// [0, 1] is clamped, and no values have no percentile.
+    #[test]
+    fn nearest_rank_of_plain_numbers() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(nearest_rank(&v, 0.5), Some(2.0));
+        assert_eq!(nearest_rank(&v, 0.95), Some(4.0));
+        assert_eq!(nearest_rank(&v, 1.5), Some(4.0));
+        assert_eq!(nearest_rank(&v, -1.0), Some(1.0));
+        assert_eq!(nearest_rank::<f64>(&[], 0.5), None);
     }
 }
