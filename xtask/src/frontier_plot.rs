@@ -21,7 +21,7 @@ use plotters::backend::SVGBackend;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
-use crate::plot::{AXIS_SIZE, FONT, LABEL_SIZE, PALETTE, REMB, TITLE_SIZE, err};
+use crate::plot::{AXIS_SIZE, FONT, LABEL_SIZE, PALETTE, REMB, err, titled_page};
 
 /// One run on the plane.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,11 +190,7 @@ pub fn render(title: &str, estimators: &[&str], points: &[Point]) -> Result<Stri
     let x_hi = x_end(points);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let root = root
-            .titled(title, (FONT, TITLE_SIZE).into_font())
-            .map_err(err)?;
+        let root = titled_page(&mut svg, (WIDTH, HEIGHT), title)?;
         let (data, legend) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
         let mut chart = ChartBuilder::on(&data)
             .margin(10)

@@ -249,6 +249,19 @@ fn panel(
     Ok(())
 }
 
+/// A white SVG page of `size` with `title` on top, drawing into `svg`: the area under the
+/// title. Every figure of ours starts from it.
+pub(crate) fn titled_page<'a>(
+    svg: &'a mut String,
+    size: (u32, u32),
+    title: &str,
+) -> Result<DrawingArea<SVGBackend<'a>, Shift>, String> {
+    let root = SVGBackend::with_string(svg, size).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    root.titled(title, (FONT, TITLE_SIZE).into_font())
+        .map_err(err)
+}
+
 /// Renders `runs` of one scenario as an SVG document titled `title`.
 pub fn render(title: &str, runs: &[Run<'_>]) -> Result<String, String> {
     let x_max = duration(runs);
@@ -319,11 +332,7 @@ pub fn render(title: &str, runs: &[Run<'_>]) -> Result<String, String> {
 
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let root = root
-            .titled(title, (FONT, TITLE_SIZE).into_font())
-            .map_err(err)?;
+        let root = titled_page(&mut svg, (WIDTH, HEIGHT), title)?;
         let (top, rest) = root.split_vertically(HEIGHT * 45 / 100);
         let (middle, bottom) = rest.split_vertically(HEIGHT * 30 / 100);
         panel(&top, x_max, "kbit/s", 100.0, 0, &rates)?;

@@ -1011,4 +1011,48 @@ mod tests {
             "model: {model}"
         );
     }
+
+    /// Steady random loss is not a burst, however long it lasts; half of a batch lost on top
+    /// of it is, and the threshold rule then cuts under the loss model's estimate for 2 s.
+    #[test]
+    fn a_loss_burst_stands_out_from_steady_random_loss() {
+        let mut est = SendSideEstimator::new(SendSideConfig {
+            start: Bitrate::from_kbps(1_000),
+            ..SendSideConfig::default()
+        });
+        let batch = |b: i64, lost: &dyn Fn(u64) -> bool| -> Vec<PacketResult> {
+            (0..20u64)
+                .map(|i| {
+                    let p = sent(b as u64 * 20 + i, b * 100 + i as i64 * 5, None);
+                    if lost(i) {
+                        PacketResult {
+                            sent: p,
+                            receive_time: None,
+                        }
+                    } else {
+                        received(p, 30)
+                    }
+                })
+                .collect()
+        };
+        for b in 0..60 {
+            est.on_feedback(
+                Timestamp::from_millis(b * 100 + 150),
+                &batch(b, &|i| i % 10 == 0),
+            );
+            assert!(
+                !est.loss_burst(),
+                "10 % steady loss read as a burst at batch {b}"
+            );
+        }
+        assert!(est.stats().loss_state.is_some(), "the model is in use");
+        let before = est.target();
+        est.on_feedback(Timestamp::from_millis(6_150), &batch(60, &|i| i % 2 == 0));
+        assert!(est.loss_burst(), "half of a batch lost");
+        assert!(
+            est.target() < before.mul_f64(0.8),
+            "{} after {before}",
+            est.target()
+        );
+    }
 }

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use bwe_core::controller::ControllerConfig;
 use bwe_interceptor::{
-    BweChainConfig, BweSendSide, BweSendSideStats, PACER_SLOT, PacerConfig, configure_bwe,
+    BweChainConfig, BweHandle, BweSendSide, BweSendSideStats, PACER_SLOT, PacerConfig,
+    configure_bwe,
 };
 use rtc::interceptor::{
     BandwidthEstimator, CongestionControlBuilder, Interceptor, Packet, PacketReport, Registry,
@@ -203,6 +204,21 @@ fn upstream_history_reports_unacknowledged_packets_as_not_arrived() {
     }
 }
 
+/// Runs 40 packets through `sender` (the receiver sees those `lost` does not name) and reads
+/// the figures the estimator published to `handle`.
+fn run_and_read(
+    sender: &mut impl Interceptor,
+    handle: &BweHandle,
+    lost: impl Fn(u16) -> bool,
+) -> (Run, BweSendSideStats) {
+    let run = exchange(sender, 40, |seq| !lost(seq));
+    let stats = handle
+        .snapshot()
+        .send_side
+        .expect("the estimator publishes");
+    (run, stats)
+}
+
 /// Our sender chain (`configure_bwe`, which puts `FeedbackTap` at `FEEDBACK_TAP_SLOT`, wire-ward
 /// of the send history) with probing off so that nothing but the written packets takes a
 /// transport-wide number. Runs 40 packets through a receiver that loses `lost` of them and
@@ -217,12 +233,7 @@ fn our_sender(lost: impl Fn(u16) -> bool) -> (Run, BweSendSideStats) {
     )
     .expect("chain");
     let mut sender = registry.build();
-    let run = exchange(&mut sender, 40, |seq| !lost(seq));
-    let stats = handle
-        .snapshot()
-        .send_side
-        .expect("the estimator publishes");
-    (run, stats)
+    run_and_read(&mut sender, &handle, lost)
 }
 
 /// [`our_sender`]'s chain by hand without the tap (history with our estimator, our pacer with
@@ -245,12 +256,7 @@ fn our_sender_without_tap(lost: impl Fn(u16) -> bool) -> (Run, BweSendSideStats)
         .with(PACER_SLOT, pacer)
         .with(Slot::TwccSender, TwccSenderBuilder::new().build())
         .build();
-    let run = exchange(&mut sender, 40, |seq| !lost(seq));
-    let stats = handle
-        .snapshot()
-        .send_side
-        .expect("the estimator publishes");
-    (run, stats)
+    run_and_read(&mut sender, &handle, lost)
 }
 
 /// Three packets inside the receiver's reported range never arrive: real losses in both cases.

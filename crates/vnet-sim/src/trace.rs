@@ -220,9 +220,7 @@ impl MahimahiTrace {
 
     /// The mean capacity: opportunities × 1500 bytes × 8 / period, rounded down.
     pub fn mean_rate(&self) -> Rate {
-        let bits = self.offsets_ns.len() as u128 * u128::from(OPPORTUNITY_BYTES) * 8;
-        let bps = bits * 1_000_000_000 / u128::from(self.period_ns);
-        Rate::from_bps(u64::try_from(bps).unwrap_or(u64::MAX))
+        self.rate_between(SimDuration::ZERO, self.period())
     }
 
     /// Opportunities before `t` from the trace's start (the trace repeats every period).

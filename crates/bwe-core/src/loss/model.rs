@@ -226,8 +226,6 @@ pub struct LossModel {
     window_start: Option<Timestamp>,
     window_limit: Option<Bitrate>,
     average_loss: f64,
-    /// The average loss before the newest observation (`None` before the first update).
-    previous_average: Option<f64>,
 }
 
 impl LossModel {
@@ -253,7 +251,6 @@ impl LossModel {
             window_start: None,
             window_limit: None,
             average_loss: 0.0,
-            previous_average: None,
         }
     }
 
@@ -309,16 +306,8 @@ impl LossModel {
         let p = std::mem::take(&mut self.partial);
         let rate = Bitrate::try_from_bps_f64(p.sent as f64 * 8.0 / span.as_secs_f64())
             .unwrap_or(Bitrate::ZERO);
-        self.observations[(self.count % WINDOW as u64) as usize] = Observation {
-            sent_kb: p.sent as f64 / 1_000.0,
-            lost_kb: p.lost as f64 / 1_000.0,
-            rate,
-            packets: p.packets,
-            id: self.count,
-        };
-        self.count += 1;
         self.previous_end = Some(end);
-        self.update(now);
+        self.push(now, p.sent, p.lost, rate, p.packets);
         true
     }
 
@@ -336,9 +325,15 @@ impl LossModel {
         if sent.bytes() == 0 {
             return;
         }
+        let lost = lost.bytes().min(sent.bytes());
+        self.push(now, sent.bytes(), lost, rate, packets);
+    }
+
+    /// Records one observation (`sent` and `lost` bytes) and updates the estimate.
+    fn push(&mut self, now: Timestamp, sent: u64, lost: u64, rate: Bitrate, packets: u64) {
         self.observations[(self.count % WINDOW as u64) as usize] = Observation {
-            sent_kb: sent.bytes() as f64 / 1_000.0,
-            lost_kb: lost.bytes().min(sent.bytes()) as f64 / 1_000.0,
+            sent_kb: sent as f64 / 1_000.0,
+            lost_kb: lost as f64 / 1_000.0,
             rate,
             packets,
             id: self.count,
@@ -365,24 +360,6 @@ impl LossModel {
     /// The weighted average loss (by bytes) of the window, after the spike filter.
     pub fn average_loss(&self) -> f64 {
         self.average_loss
-    }
-
-    /// How far the newest observation's loss ratio (by bytes) exceeds the window's average loss
-    /// before it, in units the caller can compare: `(excess, σ)`, with `σ` the binomial
-    /// standard deviation of that observation's loss ratio at that average. Under steady
-    /// random loss the excess is noise of a few σ at most; when a burst is new (the sender
-    /// overran the path) it is large. (Not the fit's inherent loss: a fit may explain steady
-    /// random loss as over-sending, and its `η` then sits far below the loss actually seen.)
-    /// `None` before the first update.
-    pub fn newest_excess_loss(&self) -> Option<(f64, f64)> {
-        let newest = self.count.checked_sub(1)?;
-        let o = self.observations[(newest % WINDOW as u64) as usize];
-        let before = self.previous_average?;
-        if o.sent_kb <= 0.0 || o.packets == 0 {
-            return None;
-        }
-        let sigma = (before * (1.0 - before) / o.packets as f64).sqrt();
-        Some((o.lost_kb / o.sent_kb - before, sigma))
     }
 
     /// The inherent loss of the current best fit.
@@ -551,7 +528,6 @@ impl LossModel {
     }
 
     fn update(&mut self, now: Timestamp) {
-        self.previous_average = (self.count > 1).then_some(self.average_loss);
         let current = match self.best {
             Some(b) => b,
             None => {
@@ -722,7 +698,7 @@ mod tests {
         secs: i64,
         rate: Bitrate,
         delay: Bitrate,
-        mut lost: impl FnMut(u64) -> bool,
+        lost: impl Fn(u64) -> bool,
     ) -> Vec<Bitrate> {
         let gap_us = (1_200.0 * 8.0 / rate.as_bps_f64() * 1e6) as i64;
         let mut out = Vec::new();
@@ -812,39 +788,6 @@ mod tests {
         let estimates = run(&mut m, 10_000, 1, kbps(1_000), kbps(1_500), |_| false);
         let first = estimates[0];
         assert!(first <= after.mul_f64(1.3), "{first} after {after}");
-    }
-
-    /// Steady random loss leaves the newest observation within three standard deviations of
-    /// the window's average; a new burst stands far outside it.
-    #[test]
-    fn a_new_burst_stands_out_from_steady_random_loss() {
-        let mut m = model();
-        let mut worst: f64 = 0.0;
-        // A deterministic scatter of 10 % loss over 30 s at 1 Mbit/s.
-        let mut x = 12_345u64;
-        let mut lost = move |_| {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            (x >> 33) % 10 == 0
-        };
-        for second in 0..30 {
-            run(
-                &mut m,
-                second * 1_000,
-                1,
-                kbps(1_000),
-                kbps(2_000),
-                &mut lost,
-            );
-            if second > 3
-                && let Some((excess, sigma)) = m.newest_excess_loss()
-            {
-                worst = worst.max(excess / sigma);
-            }
-        }
-        assert!(worst < 3.0, "steady loss: {worst:.2} sigma");
-        run(&mut m, 30_000, 1, kbps(1_000), kbps(2_000), |i| i % 2 == 0);
-        let (excess, sigma) = m.newest_excess_loss().expect("fitted");
-        assert!(excess > 0.3 && excess / sigma > 5.0, "{excess} / {sigma}");
     }
 
     proptest! {

@@ -52,6 +52,19 @@ pub fn video_stream(ssrc: u32, abs_send_time_id: Option<u16>, twcc_id: Option<u1
     }
 }
 
+/// A VP8 RTP header (payload type 96) with a 90 kHz timestamp of 3 000 ticks per sequence
+/// number.
+pub fn video_header(ssrc: u32, seq: u16) -> rtp::header::Header {
+    rtp::header::Header {
+        version: 2,
+        payload_type: 96,
+        sequence_number: seq,
+        timestamp: u32::from(seq).wrapping_mul(3_000),
+        ssrc,
+        ..Default::default()
+    }
+}
+
 /// An outgoing RTP packet as an application writes it into a chain: VP8's payload type 96, a
 /// 90 kHz timestamp of 3 000 ticks per sequence number, `payload_len` bytes of payload.
 pub fn media_packet(now: Instant, ssrc: u32, seq: u16, payload_len: usize) -> TaggedPacket {
@@ -59,14 +72,7 @@ pub fn media_packet(now: Instant, ssrc: u32, seq: u16, payload_len: usize) -> Ta
         now,
         transport: TransportContext::default(),
         message: AttributedPacket::new(Packet::Rtp(rtp::Packet {
-            header: rtp::header::Header {
-                version: 2,
-                payload_type: 96,
-                sequence_number: seq,
-                timestamp: u32::from(seq).wrapping_mul(3_000),
-                ssrc,
-                ..Default::default()
-            },
+            header: video_header(ssrc, seq),
             payload: vec![0x5A; payload_len].into(),
         })),
     }
@@ -80,14 +86,7 @@ pub fn rtp_bytes(
     payload_len: usize,
     two_byte: bool,
 ) -> Vec<u8> {
-    let mut header = rtp::header::Header {
-        version: 2,
-        payload_type: 96,
-        sequence_number: seq,
-        timestamp: u32::from(seq).wrapping_mul(3_000),
-        ssrc,
-        ..Default::default()
-    };
+    let mut header = video_header(ssrc, seq);
     if !extensions.is_empty() {
         header.extension = true;
         header.extension_profile = if two_byte { 0x1000 } else { 0xBEDE };
