@@ -3,8 +3,7 @@
 //!
 //! Each (scenario, estimator) runs as `scenario run <file> --estimator <e> --out
 //! <dir>/<scenario>/<e>` in a process of its own, as `scenario all` runs its scenarios (see
-//! `child`): in one process a call's figures can depend on the calls before it, so the three
-//! estimators would not be measured alike. The figures are read back from the `metrics.json`
+//! `child`), so that a run that ends badly costs its point and not the figure. The figures are read back from the `metrics.json`
 //! each run writes, so they are exactly what a lone `scenario run` prints, computed in one
 //! place; each run's `trace.csv` and `plot.svg` stay beside it for a closer look.
 //!

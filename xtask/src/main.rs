@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo xtask scenario list
-//! cargo xtask scenario run rfc8867-5.1 [more names or files…] [--seed N] [--estimator E] [--out DIR]
+//! cargo xtask scenario run rfc8867-5.1 [more names or files…] [--seed N] [--estimator E] [--out DIR] [--pcap DIR]
 //! cargo xtask scenario compare rfc8867-5.1 [--seed N]   # ours vs rtc::Gcc, same seed, one table
 //! cargo xtask scenario all                              # every scenario, with wall time
 //! cargo xtask scenario frontier [names…] [--seed N] [--out DIR]  # 3 estimators, one figure
@@ -78,6 +78,11 @@ enum ScenarioCommand {
         /// `trace.csv` is still written).
         #[arg(long)]
         quiet: bool,
+        /// Captures the run and writes its pcaps to `<pcap>/<name>/`: one per link
+        /// (`<from>-<to>.pcap`) and one per PeerConnection with its plaintext RTP and RTCP
+        /// (`<host>.tap.pcap`); see `docs/simulator.md`, "Capture".
+        #[arg(long, value_name = "DIR")]
+        pcap: Option<PathBuf>,
         /// Appends one summary line per scenario to this file (how `scenario all` collects
         /// the rows of the processes it runs).
         #[arg(long, hide = true)]
@@ -185,28 +190,18 @@ fn main() -> ExitCode {
                     estimator,
                     out,
                     quiet,
+                    pcap,
                     row_file,
                 },
-        } => {
-            if scenarios.len() > 1 {
-                run_each_in_own_process(
-                    &scenarios,
-                    seed,
-                    estimator.as_deref(),
-                    out.as_deref(),
-                    quiet,
-                )
-            } else {
-                run(
-                    &scenarios,
-                    seed,
-                    estimator.as_deref(),
-                    out.as_deref(),
-                    quiet,
-                    row_file.as_deref(),
-                )
-            }
-        }
+        } => run(
+            &scenarios,
+            seed,
+            estimator.as_deref(),
+            out.as_deref(),
+            quiet,
+            pcap.as_deref(),
+            row_file.as_deref(),
+        ),
         Command::Scenario {
             command:
                 ScenarioCommand::Compare {
@@ -343,7 +338,8 @@ fn all(out: Option<&Path>) -> ExitCode {
     for (scenario, path) in scenarios.iter().zip(&paths) {
         bar.start(scenario);
         let _ = std::fs::remove_file(&row_file);
-        // Each scenario in a process of its own (see `child`); its report goes to the row file.
+        // Each scenario in a process of its own, for isolation (see `child`); its report goes to
+        // the row file.
         let mut command = child(&path.display().to_string(), None, None);
         if let Some(out) = out {
             command.arg("--out").arg(out.join(&scenario.name));
@@ -416,6 +412,7 @@ fn run(
     estimator: Option<&str>,
     out: Option<&Path>,
     quiet: bool,
+    pcap: Option<&Path>,
     row_file: Option<&Path>,
 ) -> ExitCode {
     let estimator = match estimator_arg(estimator) {
@@ -433,6 +430,7 @@ fn run(
                 if let Some(e) = estimator {
                     s.set_estimator(e.estimator());
                 }
+                s.call.capture = pcap.is_some();
                 scenarios.push(s);
             }
             Err(e) => {
@@ -444,7 +442,13 @@ fn run(
     let mut failed = false;
     let bar = progress::Progress::over(&scenarios, scenarios.len() > 1);
     for scenario in &scenarios {
-        let dir = out.map_or_else(|| out_dir(&scenario.name), Path::to_path_buf);
+        // One after another in this process: a call does not depend on what ran before it
+        // (`docs/simulator.md`, "Determinism"). Several scenarios each write to `<out>/<name>/`.
+        let dir = match out {
+            Some(out) if scenarios.len() > 1 => out.join(&scenario.name),
+            Some(out) => out.to_path_buf(),
+            None => out_dir(&scenario.name),
+        };
         bar.start(scenario);
         let outcome = output::run(scenario).and_then(|o| o.write(&dir, "").map(|()| o));
         bar.finish_one();
@@ -468,6 +472,18 @@ fn run(
                     );
                 });
                 failed |= !o.passed();
+                if let (Some(pcap), Some(capture)) = (pcap, o.capture()) {
+                    let dir = pcap.join(&scenario.name);
+                    match capture.write_pcaps(&dir) {
+                        Ok(files) => bar.suspend(|| {
+                            println!("wrote {} pcap files to {}", files.len(), dir.display());
+                        }),
+                        Err(e) => {
+                            bar.note(&format!("{}: {e}", scenario.name));
+                            failed = true;
+                        }
+                    }
+                }
                 if let Some(path) = row_file {
                     let row = format!("{:<24} {}", scenario.name, o.table_row());
                     append_row(path, o.passed(), o.virtual_s, &row);
@@ -521,10 +537,11 @@ fn append_row(path: &Path, passed: bool, virtual_s: f64, row: &str) {
 
 /// This program again, as `scenario run <scenario> …` in a process of its own.
 ///
-/// Why a process per scenario: a call's timing can depend on what ran before it in the same
-/// process (see `docs/simulator.md`, "Determinism"), so a scenario's figures would change with
-/// its place in a list. In its own process every scenario gives what `scenario run` of it
-/// alone gives.
+/// Why a process per scenario for `all` and `frontier`: isolation, so that one scenario that
+/// ends badly (an error inside webrtc, a panic) costs its row and not the whole table. Not for
+/// its figures: a call does not depend on what ran before it in a process (see
+/// `docs/simulator.md`, "Determinism"), so a row is what `scenario run` of it alone gives either
+/// way.
 fn child(scenario: &str, seed: Option<u64>, estimator: Option<&str>) -> std::process::Command {
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("xtask"));
     let mut cmd = std::process::Command::new(exe);
@@ -536,45 +553,4 @@ fn child(scenario: &str, seed: Option<u64>, estimator: Option<&str>) -> std::pro
         cmd.args(["--estimator", e]);
     }
     cmd
-}
-
-/// `scenario run a b c`: validates every file first (bad input leaves no output), then runs
-/// each in a process of its own; the exit code is the worst of theirs.
-fn run_each_in_own_process(
-    names: &[String],
-    seed: Option<u64>,
-    estimator: Option<&str>,
-    out: Option<&Path>,
-    quiet: bool,
-) -> ExitCode {
-    if let Err(code) = estimator_arg(estimator) {
-        return code;
-    }
-    let mut scenarios = Vec::with_capacity(names.len());
-    for name in names {
-        match spec::load(&resolve(name), &root()) {
-            Ok(s) => scenarios.push(s),
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let mut worst = 0u8;
-    for (name, scenario) in names.iter().zip(&scenarios) {
-        let mut command = child(name, seed, estimator);
-        if let Some(out) = out {
-            command.arg("--out").arg(out.join(&scenario.name));
-        }
-        if quiet {
-            command.arg("--quiet");
-        }
-        let code = command
-            .status()
-            .ok()
-            .and_then(|s| s.code())
-            .map_or(1, |c| u8::try_from(c).unwrap_or(1));
-        worst = worst.max(code);
-    }
-    ExitCode::from(worst)
 }

@@ -168,6 +168,11 @@ impl Outcome {
         &self.aggregate
     }
 
+    /// The links' pcaps and the PeerConnections' taps, when the scenario ran with capture.
+    pub fn capture(&self) -> Option<&bwe_e2e::CallCapture> {
+        self.recorded.capture.as_ref()
+    }
+
     /// Writes `trace{suffix}.csv`, `metrics{suffix}.json` and `plot{suffix}.svg` into `dir`,
     /// and for a multi-flow run `trace-flow<N>{suffix}.csv` per flow.
     pub fn write(&self, dir: &Path, suffix: &str) -> Result<(), String> {

@@ -1,43 +1,15 @@
 //! The command line's contract: bad input is exit 2 with a located message and no output
 //! written; an unknown scenario or option is exit 2 too.
 
-use std::process::Command;
+mod support;
 
-fn xtask(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .output()
-        .expect("the xtask binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// `scenario run <file> --out <out>`.
-fn run_into(file: &std::path::Path, out: &std::path::Path) -> (i32, String, String) {
-    xtask(&[
-        "scenario",
-        "run",
-        file.to_str().expect("utf-8 path"),
-        "--out",
-        out.to_str().expect("utf-8 path"),
-    ])
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("xtask-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use support::{run_into, temp_dir, xtask};
 
 /// A scenario file with a misspelt key is refused with `file:line:col`, exit 2, and nothing is
 /// written to the output folder.
 #[test]
 fn a_bad_scenario_file_is_exit_2_with_a_located_error_and_no_output() {
-    let dir = temp_dir("bad");
+    let dir = temp_dir("cli-bad");
     let file = dir.join("bad.toml");
     std::fs::write(
         &file,
@@ -61,7 +33,7 @@ fn a_bad_scenario_file_is_exit_2_with_a_located_error_and_no_output() {
 /// A good file listed before a bad one does not run either: validation comes first.
 #[test]
 fn nothing_runs_when_any_file_is_bad() {
-    let dir = temp_dir("mixed");
+    let dir = temp_dir("cli-mixed");
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "name = \"x\"\nseed = \"one\"\n").expect("write");
     let (code, stdout, stderr) = xtask(&[
@@ -140,7 +112,7 @@ fn short_scenario(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
 /// The figure is part of a run's output: `plot.svg` next to `trace.csv`, an SVG with lines.
 #[test]
 fn a_run_writes_a_plot_next_to_the_trace() {
-    let dir = temp_dir("plot");
+    let dir = temp_dir("cli-plot");
     let file = short_scenario(&dir, "xtask-cli-plot");
     let out = dir.join("out");
     let (code, stdout, stderr) = run_into(&file, &out);
@@ -159,7 +131,7 @@ fn a_run_writes_a_plot_next_to_the_trace() {
 /// `running …` lines, with no escape sequences or carriage returns.
 #[test]
 fn several_runs_with_captured_output_show_no_progress_bar() {
-    let dir = temp_dir("progress");
+    let dir = temp_dir("cli-progress");
     let a = short_scenario(&dir, "xtask-cli-progress-a");
     let b = short_scenario(&dir, "xtask-cli-progress-b");
     let (code, stdout, stderr) = xtask(&[
@@ -183,10 +155,10 @@ fn several_runs_with_captured_output_show_no_progress_bar() {
 }
 
 /// A scenario's figures do not depend on what else the command runs: listed second after
-/// another scenario, its trace is the one it gives alone (each runs in a process of its own).
+/// another scenario, in the same process, its trace is the one it gives alone.
 #[test]
 fn a_scenario_run_after_another_gives_what_it_gives_alone() {
-    let dir = temp_dir("alone");
+    let dir = temp_dir("cli-alone");
     let first = short_scenario(&dir, "xtask-cli-alone-first");
     let second = short_scenario(&dir, "xtask-cli-alone-second");
     let alone = dir.join("alone");
@@ -232,7 +204,7 @@ fn two_flow_scenario(dir: &std::path::Path, flow_key: &str) -> std::path::PathBu
 /// and per-flow figures in metrics.json.
 #[test]
 fn a_flow_file_writes_a_trace_per_flow_and_a_row_per_flow() {
-    let dir = temp_dir("flows");
+    let dir = temp_dir("cli-flows");
     let file = two_flow_scenario(&dir, "access_delay_ms");
     let out = dir.join("out");
     let (code, stdout, stderr) = run_into(&file, &out);
@@ -270,7 +242,7 @@ fn a_flow_file_writes_a_trace_per_flow_and_a_row_per_flow() {
 /// A misspelt key inside a `[[flow]]` table is bad input, located at the key.
 #[test]
 fn a_bad_flow_key_is_exit_2_at_its_line_and_column() {
-    let dir = temp_dir("bad-flow");
+    let dir = temp_dir("cli-bad-flow");
     let file = two_flow_scenario(&dir, "access_ms");
     let (code, stdout, stderr) = xtask(&["scenario", "run", file.to_str().expect("utf-8 path")]);
     assert_eq!(code, 2, "stderr: {stderr}");
@@ -287,7 +259,7 @@ fn a_bad_flow_key_is_exit_2_at_its_line_and_column() {
 /// `compare` is for one-flow files and says so for a multi-flow one, as bad input.
 #[test]
 fn compare_refuses_a_multi_flow_file_with_a_clear_message() {
-    let dir = temp_dir("compare-flows");
+    let dir = temp_dir("cli-compare-flows");
     let file = two_flow_scenario(&dir, "access_delay_ms");
     let (code, _, stderr) = xtask(&["scenario", "compare", file.to_str().expect("utf-8 path")]);
     assert_eq!(code, 2, "stderr: {stderr}");
@@ -314,7 +286,7 @@ fn media_scenario(dir: &std::path::Path, value: &str) -> std::path::PathBuf {
 /// input located at its value, with the spellings it accepts.
 #[test]
 fn a_flow_media_is_parsed_strictly() {
-    let dir = temp_dir("media");
+    let dir = temp_dir("cli-media");
     let file = media_scenario(&dir, "\"audio+video\"");
     let out = dir.join("out");
     let (code, stdout, stderr) = xtask(&[
@@ -356,7 +328,7 @@ fn a_flow_media_is_parsed_strictly() {
 /// written.
 #[test]
 fn frontier_refuses_bad_input_before_running_anything() {
-    let dir = temp_dir("frontier-bad");
+    let dir = temp_dir("cli-frontier-bad");
     let good = short_scenario(&dir, "xtask-cli-frontier-good");
     let flows = two_flow_scenario(&dir, "access_delay_ms");
     let out = dir.join("out");
@@ -382,7 +354,7 @@ fn frontier_refuses_bad_input_before_running_anything() {
 /// estimator and seed gives (every run has a process of its own).
 #[test]
 fn frontier_runs_three_estimators_per_scenario_and_draws_them() {
-    let dir = temp_dir("frontier");
+    let dir = temp_dir("cli-frontier");
     let a = short_scenario(&dir, "xtask-cli-frontier-a");
     let b = short_scenario(&dir, "xtask-cli-frontier-b");
     let out = dir.join("out");
@@ -446,7 +418,7 @@ fn frontier_runs_three_estimators_per_scenario_and_draws_them() {
 /// the files are the same as without it.
 #[test]
 fn quiet_leaves_out_the_trace_table_only() {
-    let dir = temp_dir("quiet");
+    let dir = temp_dir("cli-quiet");
     let file = short_scenario(&dir, "xtask-cli-quiet");
     let (loud_out, quiet_out) = (dir.join("loud"), dir.join("quiet"));
     let (code, loud, stderr) = run_into(&file, &loud_out);
@@ -476,7 +448,7 @@ fn quiet_leaves_out_the_trace_table_only() {
 /// With several scenarios `--out` is a parent folder: each writes to `<out>/<name>/`.
 #[test]
 fn out_with_several_scenarios_gives_each_its_own_folder() {
-    let dir = temp_dir("out-many");
+    let dir = temp_dir("cli-out-many");
     let a = short_scenario(&dir, "xtask-cli-many-a");
     let b = short_scenario(&dir, "xtask-cli-many-b");
     let out = dir.join("out");
@@ -499,7 +471,7 @@ fn out_with_several_scenarios_gives_each_its_own_folder() {
 /// `compare --out` writes both runs and the joint plot there.
 #[test]
 fn compare_writes_where_it_is_told() {
-    let dir = temp_dir("compare-out");
+    let dir = temp_dir("cli-compare-out");
     let file = short_scenario(&dir, "xtask-cli-compare");
     let out = dir.join("out");
     let (code, stdout, stderr) = xtask(&[
@@ -513,4 +485,54 @@ fn compare_writes_where_it_is_told() {
     for f in ["trace-ours.csv", "trace-rtc-gcc.csv", "plot-compare.svg"] {
         assert!(out.join(f).is_file(), "{f} in {}", out.display());
     }
+}
+
+/// `--pcap DIR` writes the run's captures to `DIR/<name>/`: one pcap per link and one per
+/// PeerConnection's tap, each a nanosecond pcap that reads back.
+#[test]
+fn a_run_with_pcap_writes_a_capture_per_link_and_per_peer() {
+    let dir = temp_dir("cli-pcap");
+    let file = short_scenario(&dir, "xtask-cli-pcap");
+    let pcap = dir.join("pcap");
+    let (code, stdout, stderr) = xtask(&[
+        "scenario",
+        "run",
+        file.to_str().expect("utf-8 path"),
+        "--quiet",
+        "--out",
+        dir.join("out").to_str().expect("utf-8 path"),
+        "--pcap",
+        pcap.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    let written = pcap.join("xtask-cli-pcap");
+    let mut names: Vec<String> = std::fs::read_dir(&written)
+        .expect("the folder is written")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "flow1-receiver-r2.pcap",
+            "flow1-receiver.tap.pcap",
+            "flow1-sender-r1.pcap",
+            "flow1-sender.tap.pcap",
+            "r1-flow1-sender.pcap",
+            "r1-r2.pcap",
+            "r2-flow1-receiver.pcap",
+            "r2-r1.pcap",
+        ]
+    );
+    for name in &names {
+        let bytes = std::fs::read(written.join(name)).expect("readable");
+        let records = vnet_sim::read_udp(&bytes).expect("a pcap this project writes");
+        assert!(records.len() > 10, "{name}: {} records", records.len());
+    }
+    assert!(stdout.contains("wrote 8 pcap files"), "{stdout}");
 }

@@ -12,6 +12,7 @@
 
 use vnet_sim::{LinkConfig, LinkStats, QueueLimit, RateSchedule, SimDuration, SimTime, Window};
 
+use crate::capture::CallCapture;
 use crate::encoder::EncoderConfig;
 use crate::error::CallError;
 use crate::estimator::{Estimator, Nack};
@@ -30,11 +31,12 @@ pub struct CallSpec {
     pub nack: Nack,
     /// Virtual time of media, from the moment both peers are connected.
     pub duration: SimDuration,
-    /// Sender → receiver. Its capacity schedule's offsets and its blackout windows (read as
-    /// offsets from `SimTime::ZERO`) count from the start of media; `record_log` is turned on
-    /// by the runner.
+    /// Sender → receiver. Its capacity schedule's offsets, its blackout windows (read as
+    /// offsets from `SimTime::ZERO`) and its delay steps count from the start of media;
+    /// `record_log` is turned on by the runner.
     pub forward: LinkConfig,
-    /// Receiver → sender (feedback). Its blackout windows count from the start of media too.
+    /// Receiver → sender (feedback). Its blackout windows and delay steps count from the start
+    /// of media too.
     pub backward: LinkConfig,
     /// The encoder model; its seed is derived from `seed`.
     pub encoder: EncoderConfig,
@@ -42,6 +44,9 @@ pub struct CallSpec {
     pub interval: SimDuration,
     /// How long ICE and DTLS may take (default 10 s).
     pub connect_timeout: SimDuration,
+    /// Capture every link and both PeerConnections' plaintext RTP and RTCP
+    /// ([`CallResult::capture`]). Default off.
+    pub capture: bool,
 }
 
 impl CallSpec {
@@ -62,6 +67,7 @@ impl CallSpec {
             encoder: EncoderConfig::default(),
             interval: SimDuration::from_millis(200),
             connect_timeout: SimDuration::from_secs(10),
+            capture: false,
         }
     }
 
@@ -94,6 +100,8 @@ pub struct CallResult {
     pub rtp_received: u64,
     /// When media started, in simulation time (after ICE and DTLS).
     pub media_start: SimTime,
+    /// The links' pcaps and both PeerConnections' taps, when the spec asked for `capture`.
+    pub capture: Option<CallCapture>,
 }
 
 /// `window`, written as offsets from `SimTime::ZERO`, moved to start at `media_start`.
@@ -115,6 +123,7 @@ impl CallSpec {
         spec.encoder = self.encoder.clone();
         spec.interval = self.interval;
         spec.connect_timeout = self.connect_timeout;
+        spec.capture = self.capture;
         spec
     }
 }
@@ -132,6 +141,7 @@ pub fn run_call(spec: &CallSpec) -> Result<CallResult, CallError> {
         forward_stats: result.forward_stats,
         rtp_received: flow.rtp_received,
         media_start: result.media_start,
+        capture: result.capture,
     })
 }
 

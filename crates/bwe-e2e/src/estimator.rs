@@ -16,7 +16,10 @@
 use std::sync::Arc;
 
 use bwe_core::Bitrate;
-use bwe_interceptor::{BweChainConfig, configure_bwe, register_rtx_codec};
+use bwe_interceptor::{
+    BweChainConfig, BweHandle, PacketTap, RTCP_ORDER_SLOT, RtcpOrder, TAP_SLOT, TapHandle,
+    configure_bwe, register_rtx_codec,
+};
 use rtc::interceptor::{Gcc, Registry};
 use rtc::peer_connection::configuration::interceptor_registry::{
     CongestionFeedback, configure_congestion_control, configure_nack, configure_rtcp_reports,
@@ -85,6 +88,8 @@ pub struct Endpoint {
     pub registry: Registry,
     /// The chain's target, as the application sees it.
     pub target: Arc<dyn TargetSource>,
+    /// Our chain's handle (`None` for rtc's `Gcc`), for what its other parts published.
+    pub handle: Option<BweHandle>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -137,6 +142,15 @@ pub fn opus_codec() -> RTCRtpCodec {
 impl Endpoint {
     /// Builds the endpoint for `estimator` with `nack`.
     pub fn new(estimator: Estimator, nack: Nack) -> Result<Self, CallError> {
+        Self::with_tap(estimator, nack, None)
+    }
+
+    /// The same, with a [`PacketTap`] recording into `tap` at the chain's wire end when given.
+    pub fn with_tap(
+        estimator: Estimator,
+        nack: Nack,
+        tap: Option<TapHandle>,
+    ) -> Result<Self, CallError> {
         let mut media_engine = MediaEngine::default();
         media_engine
             .register_codec(vp8(), RtpCodecKind::Video)
@@ -150,7 +164,7 @@ impl Endpoint {
         if nack == Nack::WithRtx {
             register_rtx_codec(&mut media_engine, VP8_PAYLOAD_TYPE, RTX_PAYLOAD_TYPE)?;
         }
-        let (registry, target): (Registry, Arc<dyn TargetSource>) = match estimator {
+        let (registry, target, handle): (Registry, Arc<dyn TargetSource>, _) = match estimator {
             Estimator::OursSendSide | Estimator::OursSendSideNoProbing | Estimator::OursRemb => {
                 let mut config = match estimator {
                     Estimator::OursSendSide => BweChainConfig::send_side(CongestionFeedback::Twcc),
@@ -160,11 +174,12 @@ impl Endpoint {
                     _ => BweChainConfig::remb(),
                 };
                 config.nack = nack != Nack::Off;
+                config.tap = tap;
                 let (registry, handle) = configure_bwe(Registry::new(), &mut media_engine, config)?;
-                (registry, Arc::new(handle))
+                (registry, Arc::new(handle.clone()), Some(handle))
             }
             Estimator::RtcGcc => {
-                let (gcc, tap) = TappedEstimator::new(Gcc::new(
+                let (gcc, estimator_tap) = TappedEstimator::new(Gcc::new(
                     GCC_START.as_bps_f64(),
                     GCC_MIN.as_bps_f64(),
                     GCC_MAX.as_bps_f64(),
@@ -179,13 +194,21 @@ impl Endpoint {
                 if nack != Nack::Off {
                     registry = configure_nack(registry, &mut media_engine);
                 }
-                (configure_rtcp_reports(registry), Arc::new(tap))
+                if let Some(packets) = tap {
+                    registry = registry.with(TAP_SLOT, PacketTap::new(packets));
+                }
+                // rtc's RTCP generators emit in hash order; ours fixes the order on the wire
+                // (it changes nothing else), so the baseline repeats across processes too.
+                let registry =
+                    configure_rtcp_reports(registry).with(RTCP_ORDER_SLOT, RtcpOrder::new());
+                (registry, Arc::new(estimator_tap), None)
             }
         };
         Ok(Self {
             media_engine,
             registry,
             target,
+            handle,
         })
     }
 }

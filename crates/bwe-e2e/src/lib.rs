@@ -14,6 +14,8 @@
 //! - [`MultiCallSpec`], [`FlowSpec`], [`run_multi_call`] — several flows, each its own pair of
 //!   peers sending video, audio or both ([`Media`]), sharing one bottleneck per direction; one
 //!   [`Trace`] per flow plus the aggregate.
+//! - [`CallCapture`] — with `capture` on in a call spec: a pcap of every link and the
+//!   plaintext RTP and RTCP of every PeerConnection, on one virtual clock ([`capture`]).
 //! - [`scenario`] — scenario files (`scenarios/*.toml`) parsed with located errors, run, and
 //!   their two-sided checks evaluated: what `cargo xtask scenario run` does, for tests.
 //! - [`FlowSet`] — the multi-flow metrics: convergence, overshoot, instability, startup,
@@ -46,6 +48,7 @@
 pub mod audio;
 pub mod audio_model;
 pub mod call;
+pub mod capture;
 pub mod encoder;
 pub mod error;
 pub mod estimator;
@@ -62,6 +65,7 @@ pub mod video;
 pub use audio::{AUDIO_SSRC, AudioSender};
 pub use audio_model::{AudioConfig, AudioFrame, AudioModel, DtxConfig};
 pub use call::{CallResult, CallSpec, run_call};
+pub use capture::{CallCapture, CaptureError, PeerCapture, TappedPacket};
 pub use encoder::{EncoderConfig, EncoderModel, Frame};
 pub use error::CallError;
 pub use estimator::{Endpoint, Estimator, Nack};

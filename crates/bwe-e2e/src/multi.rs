@@ -26,10 +26,10 @@
 //! for every flow. The cost: idle connections exchange keep-alives (a few hundred bytes a
 //! second) before they start, which appear in the aggregate trace.
 //!
-//! The bottlenecks' capacity schedules (and blackout windows) are re-applied at the start of
-//! media so that their offsets count from there, and everything that decides timing is seeded:
-//! links and crypto from `seed`, each flow's encoder and audio model from `seed` and its index,
-//! each flow's SSRCs fixed by its index.
+//! The bottlenecks' capacity schedules (and blackout windows and delay steps) are re-applied at
+//! the start of media so that their offsets count from there, and everything that decides timing
+//! is seeded: links and crypto from `seed`, each flow's encoder and audio model from `seed` and
+//! its index, each flow's SSRCs fixed by its index.
 //!
 //! A flow with audio writes its Opus frames on the same virtual clock as its video frames: the
 //! loop wakes at the earliest of the next trace sample, any flow's next video frame and any
@@ -48,6 +48,7 @@ use vnet_sim::{HostId, LinkConfig, LinkStats, Sim, SimDuration, SimTime};
 
 use crate::audio::AudioSender;
 use crate::audio_model::AudioConfig;
+use crate::capture::CallCapture;
 use crate::encoder::EncoderConfig;
 use crate::error::CallError;
 use crate::estimator::{Estimator, GCC_START};
@@ -64,9 +65,9 @@ pub struct MultiCallSpec {
     pub seed: u64,
     /// Virtual time of media, from the moment every flow is connected.
     pub duration: SimDuration,
-    /// The bottleneck `r1 → r2` (left to right). Its capacity schedule's offsets and its
-    /// blackout windows (as offsets from `SimTime::ZERO`) count from the start of media;
-    /// `record_log` is turned on by the runner.
+    /// The bottleneck `r1 → r2` (left to right). Its capacity schedule's offsets, its blackout
+    /// windows (as offsets from `SimTime::ZERO`) and its delay steps count from the start of
+    /// media (the handshakes see `delay`); `record_log` is turned on by the runner.
     pub forward: LinkConfig,
     /// The bottleneck `r2 → r1`, likewise.
     pub backward: LinkConfig,
@@ -81,6 +82,10 @@ pub struct MultiCallSpec {
     pub interval: SimDuration,
     /// How long each flow's ICE and DTLS may take (default 10 s).
     pub connect_timeout: SimDuration,
+    /// Capture every link and every PeerConnection's plaintext RTP and RTCP
+    /// ([`MultiCallResult::capture`], see [`crate::capture`]). Default off: a capture holds
+    /// about three copies of everything sent in memory.
+    pub capture: bool,
 }
 
 impl MultiCallSpec {
@@ -101,6 +106,7 @@ impl MultiCallSpec {
             audio: AudioConfig::default(),
             interval: SimDuration::from_millis(200),
             connect_timeout: SimDuration::from_secs(10),
+            capture: false,
         }
     }
 }
@@ -147,6 +153,8 @@ pub struct MultiCallResult {
     pub backward_stats: LinkStats,
     /// When media started, in simulation time (after every flow connected).
     pub media_start: SimTime,
+    /// The links' pcaps and the PeerConnections' taps, when the spec asked for `capture`.
+    pub capture: Option<CallCapture>,
 }
 
 impl MultiCallResult {
@@ -183,7 +191,16 @@ struct Hosts {
 }
 
 fn build_sim(spec: &MultiCallSpec) -> Result<(Sim, Hosts), CallError> {
-    let mut builder = Sim::builder().seed(spec.seed);
+    // Each flow's handshake may use its connect timeout three times (gathering on either side,
+    // then the connection); the runtime's default limit of one virtual hour would end an hour
+    // of media in its last seconds.
+    let handshakes = spec
+        .connect_timeout
+        .saturating_mul(3 * spec.flows.len() as u64 + 1);
+    let mut builder = Sim::builder()
+        .seed(spec.seed)
+        .capture(spec.capture)
+        .time_limit(handshakes + spec.duration);
     let (r1, r2) = (builder.host("r1"), builder.host("r2"));
     let mut senders = Vec::with_capacity(spec.flows.len());
     let mut receivers = Vec::with_capacity(spec.flows.len());
@@ -214,6 +231,7 @@ fn build_sim(spec: &MultiCallSpec) -> Result<(Sim, Hosts), CallError> {
         LinkConfig {
             record_log: true,
             blackouts: Vec::new(),
+            delay_steps: Vec::new(),
             ..spec.forward.clone()
         },
     );
@@ -223,6 +241,7 @@ fn build_sim(spec: &MultiCallSpec) -> Result<(Sim, Hosts), CallError> {
         LinkConfig {
             record_log: true,
             blackouts: Vec::new(),
+            delay_steps: Vec::new(),
             ..spec.backward.clone()
         },
     );
@@ -286,6 +305,7 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
         .map(|_| Arc::new(Received::default()))
         .collect();
 
+    let mut tapped = Vec::new();
     let (finished, media_start) = sim.run(async {
         let mut live = Vec::with_capacity(spec.flows.len());
         for (i, flow) in spec.flows.iter().enumerate() {
@@ -308,9 +328,11 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
                     },
                     audio_ssrc: flow_audio_ssrc(i),
                     connect_timeout: spec.connect_timeout,
+                    capture: spec.capture,
                 },
             )
-            .await?;
+            .await
+            .map_err(|e| CallError::connect(i, spec, e))?;
             let tracks = usize::from(flow.media.has_audio()) + usize::from(flow.media.has_video());
             read_tracks(
                 &sim,
@@ -320,6 +342,7 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
                 &received[i],
                 spec.duration + spec.connect_timeout,
             );
+            tapped.extend(pair.tapped);
             live.push(LiveFlow {
                 video: pair.video,
                 audio: pair.audio,
@@ -341,6 +364,14 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
         }
         for w in &spec.backward.blackouts {
             sim.add_blackout(hosts.r2, hosts.r1, crate::call::after(media_start, w))?;
+        }
+        for (from, to, link) in [
+            (hosts.r1, hosts.r2, &spec.forward),
+            (hosts.r2, hosts.r1, &spec.backward),
+        ] {
+            if !link.delay_steps.is_empty() {
+                sim.set_delay(from, to, link.delay_schedule())?;
+            }
         }
         for f in &mut live {
             let first = media_start + f.activity.start;
@@ -445,6 +476,7 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
         forward_stats: sim.link_stats(hosts.r1, hosts.r2)?,
         backward_stats: sim.link_stats(hosts.r2, hosts.r1)?,
         media_start,
+        capture: spec.capture.then(|| crate::capture::collect(&sim, &tapped)),
     })
 }
 

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use bwe_interceptor::TapHandle;
 use vnet_sim::peer::{SimPeer, connect};
 use vnet_sim::{HostId, Sim, SimDuration};
 use webrtc::media_stream::track_remote::TrackRemoteEvent;
@@ -17,6 +18,7 @@ use webrtc::runtime::Runtime;
 
 use crate::audio::AudioSender;
 use crate::audio_model::AudioConfig;
+use crate::capture::TappedPeer;
 use crate::encoder::EncoderConfig;
 use crate::error::CallError;
 use crate::estimator::{Endpoint, Estimator, Nack};
@@ -36,6 +38,8 @@ pub(crate) struct Pair {
     pub video: Option<VideoSender>,
     /// The sender's audio track and audio model, if it sends audio.
     pub audio: Option<AudioSender>,
+    /// Sender then receiver, when the pair was built to capture; empty otherwise.
+    pub tapped: Vec<TappedPeer>,
 }
 
 /// What a [`Pair`] is made of.
@@ -60,13 +64,30 @@ pub(crate) struct PairSpec {
     pub audio_ssrc: u32,
     /// How long ICE and DTLS may take.
     pub connect_timeout: SimDuration,
+    /// Put a packet tap in both peers' chains.
+    pub capture: bool,
 }
 
 /// Builds both peers, adds the tracks (audio before video), connects them and waits for
 /// `Connected`.
 pub(crate) async fn connect_pair(sim: &Sim, spec: PairSpec) -> Result<Pair, CallError> {
-    let sending = Endpoint::new(spec.estimator, spec.nack)?;
-    let receiving = Endpoint::new(spec.estimator, spec.nack)?;
+    let tap = || spec.capture.then(TapHandle::new);
+    let (sender_tap, receiver_tap) = (tap(), tap());
+    let sending = Endpoint::with_tap(spec.estimator, spec.nack, sender_tap.clone())?;
+    let receiving = Endpoint::with_tap(spec.estimator, spec.nack, receiver_tap.clone())?;
+    let tapped = [
+        (spec.sender, sender_tap, &sending),
+        (spec.receiver, receiver_tap, &receiving),
+    ]
+    .into_iter()
+    .filter_map(|(host, tap, endpoint)| {
+        Some(TappedPeer {
+            host,
+            tap: tap?,
+            bwe: endpoint.handle.clone(),
+        })
+    })
+    .collect();
     let target = Arc::clone(&sending.target);
     let sender = sim
         .peer(spec.sender)
@@ -119,6 +140,7 @@ pub(crate) async fn connect_pair(sim: &Sim, spec: PairSpec) -> Result<Pair, Call
         target,
         video,
         audio,
+        tapped,
     })
 }
 

@@ -20,6 +20,9 @@
 //!
 //! | slot | interceptor | preset |
 //! |---|---|---|
+//! | 50 | [`PacketTap`] (only when [`BweChainConfig::tap`] is set) | either |
+//! | 100 | [`RtcpOrder`](crate::RtcpOrder): the RTCP of one instant in a fixed order | always |
+//! | 900 | [`FeedbackTap`](crate::FeedbackTap): which sequence numbers each feedback covered | send side |
 //! | 1 000 | `CongestionControlInterceptor<BweSendSide>` | send side |
 //! | 2 000 | `TwccSenderInterceptor` | send side, TWCC |
 //! | 2 200 | [`AbsSendTimeInterceptor`] | REMB |
@@ -61,7 +64,9 @@ use crate::remb::extension_id::ABS_SEND_TIME_URI;
 use crate::remb::receiver::{REMB_SLOT, RembConfig, RembInterceptor};
 use crate::remb::sender::{REMB_SENDER_SLOT, RembSenderConfig, RembSenderInterceptor};
 use crate::remb::stamper::{ABS_SEND_TIME_SLOT, AbsSendTimeInterceptor};
+use crate::rtcp_order::{RTCP_ORDER_SLOT, RtcpOrder};
 use crate::send_side::BweSendSide;
+use crate::tap::{PacketTap, TAP_SLOT, TapHandle};
 
 /// Send-side estimation: which feedback the remote reports with, and the estimator's settings.
 #[derive(Debug, Clone)]
@@ -116,6 +121,9 @@ pub struct BweChainConfig {
     pub rtcp_reports: bool,
     /// Stamp abs-send-time on outgoing media (rtc never does), so the remote can send REMB.
     pub abs_send_time: bool,
+    /// Record every RTP header and RTCP packet at the chain's wire end into this handle
+    /// ([`PacketTap`] at [`TAP_SLOT`]). `None` (the default in every preset): no tap at all.
+    pub tap: Option<TapHandle>,
 }
 
 /// See [`SendSideChain::feedback_interval`].
@@ -150,6 +158,7 @@ impl BweChainConfig {
             nack: true,
             rtcp_reports: true,
             abs_send_time: false,
+            tap: None,
         }
     }
 
@@ -177,6 +186,7 @@ impl BweChainConfig {
             nack: true,
             rtcp_reports: true,
             abs_send_time: true,
+            tap: None,
         }
     }
 }
@@ -247,6 +257,12 @@ pub fn configure_bwe(
     }
     if config.rtcp_reports {
         registry = configure_rtcp_reports(registry);
+    }
+    // rtc's generators emit one RTCP message per SSRC in hash order; fix the order on the wire
+    // so a seeded simulation does not depend on the process (see `rtcp_order`).
+    registry = registry.with(RTCP_ORDER_SLOT, RtcpOrder::new());
+    if let Some(tap) = &config.tap {
+        registry = registry.with(TAP_SLOT, PacketTap::new(tap.clone()));
     }
     Ok((registry, handle))
 }
@@ -435,6 +451,7 @@ mod tests {
         assert_eq!(
             names(&registry),
             vec![
+                (100, "RtcpOrder".to_owned()),
                 (900, "FeedbackTap".to_owned()),
                 (
                     1_000,
@@ -471,7 +488,7 @@ mod tests {
             !names.iter().any(|(_, n)| n == "PacerInterceptor"),
             "{names:?}"
         );
-        assert_eq!(names.len(), 10, "{names:?}");
+        assert_eq!(names.len(), 11, "{names:?}");
     }
 
     /// RFC 8888 replaces both TWCC parts; it needs no sequence-number stamping.

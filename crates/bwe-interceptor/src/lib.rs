@@ -17,6 +17,8 @@
 //!   webrtc-rs sender can be estimated by a REMB receiver.
 //! - [`configure_send_side_bwe`], [`configure_remb_bwe`], [`configure_bwe`] — one call for a
 //!   correct chain: estimation, feedback, NACK with RTX, RTCP reports.
+//! - [`PacketTap`] — off unless asked for: records every RTP header and RTCP packet at the
+//!   chain's wire end, in plaintext, for a capture SRTP would otherwise hide.
 //! - [`BweHandle`] — how the application sees what the estimators inside a built chain decide:
 //!   a cloneable handle with the latest snapshot, a change counter and an optional callback, with
 //!   no async runtime behind it.
@@ -56,9 +58,12 @@ mod feedback_tap;
 pub mod handle;
 pub mod pacer;
 pub mod remb;
+mod rtcp_order;
+pub use rtcp_order::{RTCP_ORDER_SLOT, RtcpOrder};
 pub(crate) mod report_map;
 pub use feedback_tap::{FEEDBACK_TAP_SLOT, FeedbackTap};
 pub mod send_side;
+pub mod tap;
 
 pub use chain::{
     BweChainConfig, DEFAULT_FEEDBACK_INTERVAL, SendSideChain, configure_bwe, configure_remb_bwe,
@@ -75,3 +80,4 @@ pub use remb::sender::{REMB_SENDER_SLOT, RembSenderConfig, RembSenderInterceptor
 pub use remb::sender_stats::RembSenderStats;
 pub use remb::stamper::{ABS_SEND_TIME_SLOT, AbsSendTimeInterceptor};
 pub use send_side::{BweSendSide, BweSendSideStats};
+pub use tap::{PacketTap, TAP_SLOT, TapDirection, TapHandle, TapKind, TapRecord};

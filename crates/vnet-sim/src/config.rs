@@ -4,6 +4,7 @@
 use thiserror::Error;
 
 use crate::blackout::Window;
+use crate::delay::DelaySchedule;
 use crate::jitter::JitterConfig;
 use crate::loss::LossModel;
 use crate::queue::QueueLimit;
@@ -27,9 +28,15 @@ pub struct LinkConfig {
     pub loss: LossModel,
     /// Probability in `[0, 1]` that a packet is delivered twice. Default: 0.
     pub duplicate: f64,
-    /// Propagation delay. Default: zero.
+    /// Propagation delay (before the first of `delay_steps`). Default: zero.
     pub delay: SimDuration,
-    /// Random extra delay. Default: none.
+    /// Changes of the propagation delay: from each offset (from the start of the simulation,
+    /// like the capacity schedule's), the delay given. Any order; at equal offsets the last
+    /// wins. A decrease lets packets overtake only with `jitter.reorder` (see
+    /// [`crate::delay`]). Default: none.
+    pub delay_steps: Vec<(SimDuration, SimDuration)>,
+    /// Random extra delay, and whether packets may overtake each other on this link (after a
+    /// jitter draw or a delay decrease). Default: none, no overtaking.
     pub jitter: JitterConfig,
     /// Keep a [`crate::PacketRecord`] for every packet. Default: off (it costs memory per
     /// packet).
@@ -37,6 +44,11 @@ pub struct LinkConfig {
 }
 
 impl LinkConfig {
+    /// The propagation delay over time: `delay`, then `delay_steps`.
+    pub fn delay_schedule(&self) -> DelaySchedule {
+        DelaySchedule::steps(self.delay, self.delay_steps.iter().copied())
+    }
+
     /// Checks every parameter; [`crate::Link::new`] does this too.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.loss.validate()?;

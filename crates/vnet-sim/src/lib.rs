@@ -48,10 +48,14 @@
 //!   in front of a capacity that follows a [`RateSchedule`]: constant, steps, or a mahimahi
 //!   trace ([`MahimahiTrace`]) with mahimahi's byte accounting ([`server`]);
 //! - [`Blackout`] windows, [`Loss`] (Bernoulli or Gilbert–Elliott by mean loss and mean burst,
-//!   [`loss`]), [`Duplicate`], propagation [`Delay`], and [`Jitter`] with or without reordering.
+//!   [`loss`]), [`Duplicate`], propagation [`Delay`] (constant or in steps, [`DelaySchedule`]),
+//!   and [`Jitter`] with or without reordering.
 //!
 //! Every link counts what happens ([`LinkStats`]: packets and bytes in, delivered, dropped by
 //! cause, duplicated, time in the bottleneck) and can keep a per-packet log ([`PacketRecord`]).
+//! A [`Capture`] stage in front of a link writes every packet entering it to a pcap file stamped
+//! with virtual time ([`pcap`]); the runtime puts one on every link when asked
+//! (`SimBuilder::capture`).
 //!
 //! ## Seeds: one stream per stage
 //!
@@ -70,6 +74,7 @@
 //! saturates, so no input can make the link panic.
 
 pub mod blackout;
+pub mod capture;
 pub mod config;
 pub mod delay;
 pub mod duplicate;
@@ -77,6 +82,7 @@ pub mod jitter;
 pub mod link;
 pub mod loss;
 pub mod packet;
+pub mod pcap;
 #[cfg(feature = "webrtc")]
 pub mod peer;
 pub mod presets;
@@ -95,17 +101,19 @@ pub mod time;
 pub mod trace;
 
 pub use blackout::{Blackout, Window};
+pub use capture::{Capture, UdpFrame};
 pub use config::{ConfigError, LinkConfig, LinkError};
-pub use delay::Delay;
+pub use delay::{Delay, DelaySchedule};
 pub use duplicate::Duplicate;
 pub use jitter::{Jitter, JitterConfig, JitterDistribution};
-pub use link::{Link, Pipeline};
+pub use link::{Link, Pipeline, pipeline};
 pub use loss::{Loss, LossModel};
 pub use packet::{Delivered, InFlight, Packet};
+pub use pcap::{PcapError, PcapWriter, UdpRecord, read_udp};
 pub use queue::{Bottleneck, QueueLimit};
 pub use rate::Rate;
 #[cfg(feature = "webrtc")]
-pub use runtime::{HostId, NetworkStats, SimError, SimJoinHandle, SimRuntime, Sleep};
+pub use runtime::{HostId, LinkCapture, NetworkStats, SimError, SimJoinHandle, SimRuntime, Sleep};
 pub use schedule::{RateSchedule, Steps};
 #[cfg(feature = "webrtc")]
 pub use sim::{Sim, SimBuilder};

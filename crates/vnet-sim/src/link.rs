@@ -15,14 +15,15 @@
 //!    capacity (as on a lossy last hop). libwebrtc's `SimulatedNetwork` drops at enqueue
 //!    instead, which frees capacity for the survivors and flatters a loss-based controller;
 //! 4. **duplication**;
-//! 5. **propagation delay**;
+//! 5. **propagation delay**, constant or changing in steps; a decrease lets packets overtake
+//!    only when the link allows reordering;
 //! 6. **jitter** — last, so that without reordering it never lets a packet overtake.
 //!
 //! Other orders can be assembled by hand from the stage types and [`Link::from_stages`].
 
 use crate::blackout::{Blackout, Window};
 use crate::config::{ConfigError, LinkConfig, LinkError};
-use crate::delay::Delay;
+use crate::delay::{Delay, DelaySchedule};
 use crate::duplicate::Duplicate;
 use crate::jitter::Jitter;
 use crate::loss::Loss;
@@ -51,20 +52,29 @@ pub struct Link<T, S = Pipeline<T>> {
     next_seq: u64,
 }
 
+/// The chain of stages `config` describes, for wrapping in a stage of one's own (a
+/// [`crate::Capture`], say) before [`Link::from_stages`]. Its random stages draw from streams
+/// derived from `seed` and their names ([`STREAM_LABELS`]).
+pub fn pipeline<T: Clone>(config: &LinkConfig, seed: u64) -> Result<Pipeline<T>, ConfigError> {
+    config.validate()?;
+    let [loss_label, duplicate_label, jitter_label] = STREAM_LABELS;
+    let jitter = Jitter::new(config.jitter, stream(seed, jitter_label), Exit);
+    let delay = Delay::with_schedule(config.delay_schedule(), config.jitter.reorder, jitter);
+    let duplicate = Duplicate::new(config.duplicate, stream(seed, duplicate_label), delay)?;
+    let loss = Loss::new(config.loss, stream(seed, loss_label), duplicate)?;
+    let blackout = Blackout::new(config.blackouts.iter().copied(), loss);
+    Ok(Bottleneck::new(&config.capacity, config.queue, blackout))
+}
+
 impl<T: Clone> Link<T> {
     /// Builds the link `config` describes. Its random stages draw from streams derived from
     /// `seed` and their names ([`STREAM_LABELS`]), so a link's numbers depend only on its own
     /// seed and configuration.
     pub fn new(config: &LinkConfig, seed: u64) -> Result<Self, ConfigError> {
-        config.validate()?;
-        let [loss_label, duplicate_label, jitter_label] = STREAM_LABELS;
-        let jitter = Jitter::new(config.jitter, stream(seed, jitter_label), Exit);
-        let delay = Delay::new(config.delay, jitter);
-        let duplicate = Duplicate::new(config.duplicate, stream(seed, duplicate_label), delay)?;
-        let loss = Loss::new(config.loss, stream(seed, loss_label), duplicate)?;
-        let blackout = Blackout::new(config.blackouts.iter().copied(), loss);
-        let bottleneck = Bottleneck::new(&config.capacity, config.queue, blackout);
-        Ok(Self::from_stages(bottleneck, config.record_log))
+        Ok(Self::from_stages(
+            pipeline(config, seed)?,
+            config.record_log,
+        ))
     }
 }
 
@@ -129,6 +139,18 @@ impl<T, S: Stage<T>> Link<T, S> {
         self.control(now, &Control::SetCapacity(&schedule), "bottleneck")
     }
 
+    /// Replaces the propagation delay from `now` on (a [`crate::SimDuration`] converts). The
+    /// schedule's offsets count from `now`; packets on the wire keep the delay they were sent
+    /// with.
+    pub fn set_delay(
+        &mut self,
+        now: SimTime,
+        schedule: impl Into<DelaySchedule>,
+    ) -> Result<(), LinkError> {
+        let schedule = schedule.into();
+        self.control(now, &Control::SetDelay(&schedule), "delay")
+    }
+
     /// Adds a blackout window (in absolute time; the part before `now` has no effect).
     pub fn add_blackout(&mut self, now: SimTime, window: Window) -> Result<(), LinkError> {
         self.control(now, &Control::AddBlackout(window), "blackout")
@@ -159,6 +181,16 @@ impl<T, S: Stage<T>> Link<T, S> {
     /// The latest `now` the link has been given.
     pub fn now(&self) -> SimTime {
         self.now
+    }
+
+    /// The chain of stages, to read a stage's own state (a [`crate::Capture`]'s records).
+    pub fn stages(&self) -> &S {
+        &self.stages
+    }
+
+    /// The chain of stages, to take what a stage collected ([`crate::Capture::take_pcap`]).
+    pub fn stages_mut(&mut self) -> &mut S {
+        &mut self.stages
     }
 
     fn control(
@@ -215,6 +247,7 @@ pub(crate) mod tests {
             },
             duplicate: 0.01,
             delay: SimDuration::from_millis(20),
+            delay_steps: vec![(SimDuration::from_millis(400), SimDuration::from_millis(5))],
             jitter: JitterConfig {
                 distribution: JitterDistribution::Uniform {
                     max: SimDuration::from_millis(8),

@@ -27,9 +27,8 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::config::LinkConfig;
-use crate::link::Link;
 use crate::runtime::address;
-use crate::runtime::network::Network;
+use crate::runtime::network::{Network, sim_link};
 use crate::runtime::routes::{self, Route};
 use crate::runtime::state::{Inner, Limits};
 use crate::runtime::{HostId, SimError, SimRuntime};
@@ -51,6 +50,7 @@ pub struct SimBuilder {
     links: Vec<(HostId, HostId, LinkConfig)>,
     routes: Vec<Route>,
     limits: Limits,
+    capture: bool,
 }
 
 impl Default for SimBuilder {
@@ -64,6 +64,7 @@ impl Default for SimBuilder {
                 max_steps_per_instant: DEFAULT_MAX_STEPS_PER_INSTANT,
                 time_limit: DEFAULT_TIME_LIMIT,
             },
+            capture: false,
         }
     }
 }
@@ -86,6 +87,17 @@ impl SimBuilder {
     /// waits forever on a live connection ends instead of spinning through virtual years.
     pub fn time_limit(mut self, limit: SimDuration) -> Self {
         self.limits.time_limit = limit;
+        self
+    }
+
+    /// Captures every datagram entering every link to a pcap file per link (default off), with
+    /// virtual-time stamps; [`SimRuntime::take_link_captures`] takes the files. The capture
+    /// sits at each link's entrance, so it sees what tcpdump on the sending interface would,
+    /// datagrams the link later drops included (see [`crate::capture`]). It keeps every
+    /// datagram in memory until taken: about the bytes the links carried, once per link a
+    /// datagram crosses.
+    pub fn capture(mut self, on: bool) -> Self {
+        self.capture = on;
         self
     }
 
@@ -159,11 +171,12 @@ impl SimBuilder {
                 });
             }
             let link_seed = derive_seed(seed, &format!("link/{from_name}->{to_name}"));
-            let link = Link::new(config, link_seed).map_err(|source| SimError::Config {
-                from: from_name,
-                to: to_name,
-                source,
-            })?;
+            let link =
+                sim_link(config, link_seed, self.capture).map_err(|source| SimError::Config {
+                    from: from_name,
+                    to: to_name,
+                    source,
+                })?;
             network.add_link(*from, *to, link);
         }
         let pairs: Vec<(HostId, HostId)> = self.links.iter().map(|(f, t, _)| (*f, *t)).collect();

@@ -15,6 +15,7 @@
 use std::collections::VecDeque;
 
 use crate::blackout::Window;
+use crate::delay::DelaySchedule;
 use crate::packet::InFlight;
 use crate::schedule::RateSchedule;
 use crate::stats::{DropCause, Fate, LinkStats, PacketRecord};
@@ -49,6 +50,8 @@ pub enum Control<'a> {
     AddBlackout(Window),
     /// End every blackout window at `now`: windows in force stop now, later ones are dropped.
     EndBlackouts,
+    /// Replace the propagation delay's schedule from `now` on.
+    SetDelay(&'a DelaySchedule),
 }
 
 /// Where packets end: delivered packets wait here for [`crate::Link::poll_delivery`]; drops and

@@ -4,7 +4,8 @@
 //! Parsing is strict (`deny_unknown_fields`): a misspelt key is an error at that key, not a
 //! silently ignored default. Values that parse but make no sense (a capacity step out of order, a
 //! check whose minimum exceeds its maximum) are checked after parsing against the spans `toml`
-//! keeps, so they are located too.
+//! keeps, so they are located too. The link tables are read in [`link`] and [`impairments`]; the
+//! handshake's limits and the default connect timeout are in [`handshake`].
 
 use std::ops::Range;
 use std::path::Path;
@@ -12,9 +13,17 @@ use std::path::Path;
 use crate::{CallSpec, Direction, Estimator, FlowSpec, Media};
 use serde::Deserialize;
 use toml::Spanned;
-use vnet_sim::{
-    LinkConfig, LossModel, QueueLimit, Rate, RateSchedule, SimDuration, SimTime, Window,
-};
+use vnet_sim::{LinkConfig, SimDuration};
+
+pub mod handshake;
+pub mod impairments;
+pub mod link;
+
+pub use impairments::{JitterSpec, LossSpec, LossTable};
+pub use link::{BlackoutSpec, DelayStep, LinkSpec, Step};
+
+/// The longest media phase a file may ask for, seconds.
+pub const MAX_DURATION_S: u64 = 3_600;
 
 /// A scenario file as written.
 #[derive(Debug, Deserialize)]
@@ -29,6 +38,10 @@ pub struct ScenarioFile {
     pub seed: u64,
     /// Length of the media phase, in seconds.
     pub duration_s: Spanned<u64>,
+    /// How long each flow's ICE and DTLS handshake may take, in seconds of virtual time; by
+    /// default 10, more on a slow or long path (see [`handshake`]).
+    #[serde(default)]
+    pub connect_timeout_s: Option<Spanned<u64>>,
     /// `ours-send-side` (default), `ours-remb` or `rtc-gcc`.
     #[serde(default)]
     pub estimator: EstimatorName,
@@ -162,50 +175,6 @@ impl EstimatorName {
     }
 }
 
-/// One direction of the path.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkSpec {
-    /// One-way propagation delay in ms.
-    pub delay_ms: u64,
-    /// Drop-tail queue length in ms at the current capacity; none means unlimited.
-    #[serde(default)]
-    pub queue_ms: Option<u64>,
-    /// Random (Bernoulli) loss probability.
-    #[serde(default)]
-    pub loss: Option<Spanned<f64>>,
-    /// Capacity steps from the start of media; none means unlimited.
-    #[serde(default)]
-    pub capacity: Option<Spanned<Vec<Step>>>,
-    /// A mahimahi trace file for the capacity instead of steps, relative to the workspace root.
-    #[serde(default)]
-    pub trace: Option<Spanned<String>>,
-    /// Windows in which every packet leaving the bottleneck is lost (the wire is cut), in
-    /// seconds from the start of media.
-    #[serde(default)]
-    pub blackouts: Option<Vec<Spanned<BlackoutSpec>>>,
-}
-
-/// From `from_s` to `to_s` (seconds from the start of media, fractions allowed) the wire is cut.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BlackoutSpec {
-    /// Start, seconds.
-    pub from_s: f64,
-    /// End, seconds (exclusive).
-    pub to_s: f64,
-}
-
-/// From `at_s` on, the capacity is `kbps` (0: nothing is served; the queue keeps its size).
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Step {
-    /// Seconds from the start of media.
-    pub at_s: u64,
-    /// Capacity in kbit/s.
-    pub kbps: u64,
-}
-
 /// A metric that a check bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -314,15 +283,18 @@ pub fn parse(origin: &str, text: &str, root: &Path) -> Result<Scenario, String> 
     let file: ScenarioFile = toml::from_str(text).map_err(|e| at(e.span(), e.message()))?;
 
     let duration = *file.duration_s.get_ref();
-    if duration == 0 || duration > 3_600 {
+    if duration == 0 || duration > MAX_DURATION_S {
         return Err(at(
             Some(file.duration_s.span()),
-            "duration_s must be between 1 and 3600",
+            &format!(
+                "duration_s must be between 1 and {MAX_DURATION_S} (an hour of media: both \
+                 bottlenecks keep a record of every packet in memory until the call ends)"
+            ),
         ));
     }
-    let forward = link(&file.forward, root, duration, &at)?;
+    let forward = link::link(&file.forward, root, duration, &at)?;
     let backward = match &file.backward {
-        Some(spec) => link(spec, root, duration, &at)?,
+        Some(spec) => link::link(spec, root, duration, &at)?,
         None => LinkConfig {
             delay: forward.delay,
             ..LinkConfig::default()
@@ -361,9 +333,11 @@ pub fn parse(origin: &str, text: &str, root: &Path) -> Result<Scenario, String> 
         }
         checks.push(c);
     }
+    let connect_timeout = connect_timeout(&file, &forward, &backward, &flows, &at)?;
     let mut call = CallSpec::new(file.seed, file.estimator.estimator(), forward);
     call.backward = backward;
     call.duration = SimDuration::from_secs(duration);
+    call.connect_timeout = connect_timeout;
     if let Some(encoder) = &file.encoder {
         let interval = &encoder.key_frame_interval_s;
         if !(0.1..=3_600.0).contains(interval.get_ref()) {
@@ -433,6 +407,41 @@ fn flow(
     Ok(out)
 }
 
+/// The file's `connect_timeout_s`, or the default for its paths; a path on which a flow could
+/// never connect is refused, located at the key that makes it so.
+fn connect_timeout(
+    file: &ScenarioFile,
+    forward: &LinkConfig,
+    backward: &LinkConfig,
+    flows: &[FlowSpec],
+    at: &impl Fn(Option<Range<usize>>, &str) -> String,
+) -> Result<SimDuration, String> {
+    if let Some(why) = handshake::unreachable(forward, backward, SimDuration::ZERO) {
+        return Err(at(Some(file.forward.delay_ms.span()), &why));
+    }
+    for (spec, flow) in file.flows.iter().zip(flows) {
+        if let Some(why) = handshake::unreachable(forward, backward, flow.access_delay) {
+            return Err(at(Some(spec.span()), &why));
+        }
+    }
+    if let Some(timeout) = &file.connect_timeout_s {
+        let s = *timeout.get_ref();
+        if s == 0 || s > MAX_DURATION_S {
+            return Err(at(
+                Some(timeout.span()),
+                &format!("connect_timeout_s must be between 1 and {MAX_DURATION_S}"),
+            ));
+        }
+        return Ok(SimDuration::from_secs(s));
+    }
+    let access = flows.iter().map(|f| f.access_delay).max();
+    Ok(handshake::default_connect_timeout(
+        forward,
+        backward,
+        access.unwrap_or(SimDuration::ZERO),
+    ))
+}
+
 impl Scenario {
     /// Replaces the seed.
     pub fn set_seed(&mut self, seed: u64) {
@@ -446,96 +455,6 @@ impl Scenario {
             f.estimator = estimator;
         }
     }
-}
-
-fn link(
-    spec: &LinkSpec,
-    root: &Path,
-    duration: u64,
-    at: &impl Fn(Option<Range<usize>>, &str) -> String,
-) -> Result<LinkConfig, String> {
-    let capacity = match (&spec.capacity, &spec.trace) {
-        (Some(steps), Some(_)) => {
-            return Err(at(
-                Some(steps.span()),
-                "give either capacity steps or a trace, not both",
-            ));
-        }
-        (None, Some(trace)) => {
-            let path = root.join(trace.get_ref());
-            // The queue is sized by the capacity of the part of the trace the run uses, not
-            // the whole file's (see `MahimahiTrace::with_nominal_span`).
-            RateSchedule::from_mahimahi_file(&path)
-                .map_err(|e| at(Some(trace.span()), &format!("trace: {e}")))?
-                .with_nominal_span(SimDuration::from_secs(duration))
-        }
-        (None, None) => RateSchedule::Unlimited,
-        (Some(steps), None) => {
-            let list = steps.get_ref();
-            let ordered = list.windows(2).all(|w| w[0].at_s < w[1].at_s);
-            if list.is_empty() || list[0].at_s != 0 || !ordered || list[0].kbps == 0 {
-                return Err(at(
-                    Some(steps.span()),
-                    "capacity needs steps with at_s starting at 0 and strictly increasing, and \
-                     kbps > 0 at 0 (a later step may be 0: an outage)",
-                ));
-            }
-            RateSchedule::steps(
-                Rate::from_kbps(list[0].kbps),
-                list[1..]
-                    .iter()
-                    .map(|s| (SimDuration::from_secs(s.at_s), Rate::from_kbps(s.kbps))),
-            )
-        }
-    };
-    let loss = match &spec.loss {
-        None => LossModel::None,
-        Some(p) => {
-            let v = *p.get_ref();
-            if !(0.0..1.0).contains(&v) {
-                return Err(at(Some(p.span()), "loss must be in [0, 1)"));
-            }
-            if v == 0.0 {
-                LossModel::None
-            } else {
-                LossModel::Bernoulli { probability: v }
-            }
-        }
-    };
-    let mut blackouts = Vec::new();
-    if let Some(list) = &spec.blackouts {
-        for entry in list {
-            let b = entry.get_ref();
-            let ok = b.from_s.is_finite()
-                && b.to_s.is_finite()
-                && b.from_s >= 0.0
-                && b.from_s < b.to_s
-                && b.to_s <= duration as f64;
-            if !ok {
-                return Err(at(
-                    Some(entry.span()),
-                    "a blackout needs 0 <= from_s < to_s <= duration_s",
-                ));
-            }
-            // Checked finite and within the duration (≤ 3 600 s), so the casts are exact enough
-            // and cannot overflow.
-            let micros = |s: f64| SimDuration::from_micros((s * 1e6).round() as u64);
-            blackouts.push(Window::new(
-                SimTime::ZERO + micros(b.from_s),
-                SimTime::ZERO + micros(b.to_s),
-            ));
-        }
-    }
-    Ok(LinkConfig {
-        capacity,
-        queue: spec.queue_ms.map_or(QueueLimit::Unlimited, |ms| {
-            QueueLimit::Time(SimDuration::from_millis(ms))
-        }),
-        delay: SimDuration::from_millis(spec.delay_ms),
-        loss,
-        blackouts,
-        ..LinkConfig::default()
-    })
 }
 
 /// 1-based line and column (in characters) of byte offset `at`.

@@ -8,6 +8,7 @@ use bwe_core::Bitrate;
 use vnet_sim::SimDuration;
 
 use super::file::{CheckSpec, MetricName, Scenario};
+use crate::capture::CallCapture;
 use crate::error::CallError;
 use crate::{
     Activity, Direction, Estimator, FlowSet, Media, MultiCallSpec, Trace, run_call, run_multi_call,
@@ -52,6 +53,8 @@ pub struct ScenarioRun {
     pub multi: bool,
     /// Media time.
     pub duration: SimDuration,
+    /// The links' pcaps and the taps, when the call spec asked for `capture`.
+    pub capture: Option<CallCapture>,
 }
 
 /// A check's outcome.
@@ -208,12 +211,15 @@ pub fn run(scenario: &Scenario) -> Result<ScenarioRun, CallError> {
             }],
             multi: false,
             duration: call.duration,
+            capture: result.capture,
         });
     };
     let mut spec = MultiCallSpec::new(call.seed, call.forward.clone(), flows.clone());
     spec.backward = call.backward.clone();
     spec.duration = call.duration;
     spec.encoder = call.encoder.clone();
+    spec.connect_timeout = call.connect_timeout;
+    spec.capture = call.capture;
     let result = run_multi_call(&spec)?;
     Ok(ScenarioRun {
         flows: result
@@ -229,5 +235,6 @@ pub fn run(scenario: &Scenario) -> Result<ScenarioRun, CallError> {
             .collect(),
         multi: true,
         duration: call.duration,
+        capture: result.capture,
     })
 }

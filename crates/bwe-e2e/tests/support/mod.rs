@@ -1,12 +1,6 @@
 //! What the end-to-end tests share: the seed, unit helpers, when a trace "reaches" a share of
 //! its capacity, and shipped scenario files run from their files ([`scenario_file`]).
 //!
-//! Each case is a test binary of its own (`probing_startup`, `probing_raise`,
-//! `probing_app_limited`), so that each call runs first in a fresh process: a call's outcome
-//! can depend on what ran before it in the same process (see `docs/simulator.md`,
-//! "Determinism"), and one binary per case makes every figure the one a lone
-//! `cargo xtask scenario run` of the same case gives.
-//!
 //! Goodput is read off the bottleneck's log in 200 ms rows; "reaches 85 % at t" means the row
 //! starting at `t` and the mean of the 2 s from `t` are both at 85 % of capacity or more, so a
 //! single burst (a key frame) does not count as arriving.

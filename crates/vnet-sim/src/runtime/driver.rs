@@ -9,13 +9,14 @@
 //! ```
 //!
 //! One event at a time, with every task it made runnable polled before the next, even when
-//! several are due at the same instant. Firing them all at once would let a task that waits on
-//! several sources find two of them ready in one poll, and webrtc's peer-connection driver
+//! several are due at the same instant; and a timer counts as ready only once its own event has
+//! fired (`Events::poll_timer`). Together they keep a task that waits on several sources from
+//! finding two of them ready in one poll. That matters because webrtc's peer-connection driver
 //! waits in `futures::select!` (futures-util 0.3), which picks among ready branches with a
 //! thread-local generator seeded from a process-wide counter: the choice, and from it the
-//! call, would depend on what the thread had run before and not only on the seed. (Seen: the
-//! same RFC 8867 §5.1 run reached 85 % after the 40 s raise in 1.4 s alone in its process and
-//! in 2.2 s after another call on the same thread.)
+//! call, would depend on what the thread had run before and not only on the seed. (Seen, when
+//! a timer was ready as soon as the clock reached its deadline: RFC 8867 §5.5 gave a different
+//! trace alone, after another scenario, and after one unrelated `select!`.)
 //!
 //! Virtual time only moves when every task is waiting, so a simulation never waits on the wall
 //! clock: an idle minute of a call costs nothing. Three guards turn a stuck simulation into a
@@ -55,6 +56,7 @@ impl State {
         };
         if first.at > SimTime::ZERO + limit {
             return Err(SimError::TimeLimit {
+                at: self.now,
                 next: first.at,
                 limit,
             });
@@ -270,10 +272,68 @@ mod tests {
         assert_eq!(
             err,
             SimError::TimeLimit {
+                at: SimTime::ZERO,
                 next: SimTime::from_secs(11),
                 limit: SimDuration::from_secs(10)
             }
         );
+    }
+
+    /// webrtc's `Runtime::block_on` returns nothing; a stuck simulation must still not panic
+    /// the caller, and why it stopped, with the virtual time reached, must be retrievable.
+    #[test]
+    fn block_on_keeps_the_error_instead_of_panicking() {
+        let sim = Sim::builder()
+            .seed(1)
+            .time_limit(SimDuration::from_secs(10))
+            .max_steps_per_instant(1_000)
+            .build()
+            .expect("valid");
+        let rt = sim.runtime();
+        assert_eq!(rt.take_block_on_error(), None);
+
+        let sleep = rt.sleep_for(SimDuration::from_secs(11));
+        rt.block_on(Box::pin(async move {
+            sleep.await;
+        }));
+        assert_eq!(
+            rt.take_block_on_error(),
+            Some(SimError::TimeLimit {
+                at: SimTime::ZERO,
+                next: SimTime::from_secs(11),
+                limit: SimDuration::from_secs(10)
+            })
+        );
+        assert_eq!(rt.take_block_on_error(), None, "taken once");
+
+        rt.block_on(Box::pin(std::future::pending::<()>()));
+        assert_eq!(
+            rt.take_block_on_error(),
+            Some(SimError::Stalled { at: SimTime::ZERO })
+        );
+
+        let spinner = Arc::clone(&rt);
+        rt.block_on(Box::pin(async move {
+            loop {
+                spinner.yield_now().await;
+            }
+        }));
+        assert!(matches!(
+            rt.take_block_on_error(),
+            Some(SimError::Livelock {
+                at: SimTime::ZERO,
+                ..
+            })
+        ));
+
+        let sleep = rt.sleep_for(SimDuration::from_secs(1));
+        rt.block_on(Box::pin(sleep));
+        assert_eq!(
+            rt.take_block_on_error(),
+            None,
+            "a run that completes leaves none"
+        );
+        assert_eq!(sim.time(), SimTime::from_secs(1));
     }
 
     /// webrtc's `close()` aborts its driver task; an aborted task must be dropped (releasing

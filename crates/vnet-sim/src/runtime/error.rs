@@ -130,8 +130,13 @@ pub enum SimError {
         at: SimTime,
     },
     /// The next event lies past the simulation's time limit.
-    #[error("time limit: the next event is at {next}, past the limit of {limit} of virtual time")]
+    #[error(
+        "time limit: the run reached {at} and its next event is at {next}, past the limit of \
+         {limit} of virtual time (SimBuilder::time_limit)"
+    )]
     TimeLimit {
+        /// The virtual time the run reached.
+        at: SimTime,
         /// The next event.
         next: SimTime,
         /// The configured limit.

@@ -39,7 +39,6 @@ pub(crate) struct Event {
 /// A timer a future is waiting on.
 #[derive(Debug)]
 struct TimerSlot {
-    deadline: SimTime,
     waker: Option<Waker>,
     fired: bool,
 }
@@ -67,7 +66,6 @@ impl Events {
         self.timers.insert(
             id,
             TimerSlot {
-                deadline,
                 waker: None,
                 fired: false,
             },
@@ -75,14 +73,22 @@ impl Events {
         id
     }
 
-    /// Ready (and forgotten) once the timer has fired or `now` has reached its deadline;
-    /// otherwise keeps `waker` to wake when it fires. An unknown id is ready: it has fired and
-    /// been collected already.
-    pub(crate) fn poll_timer(&mut self, id: u64, now: SimTime, waker: &Waker) -> Poll<()> {
+    /// Ready (and forgotten) once the timer's event has fired; otherwise keeps `waker` to wake
+    /// when it does. An unknown id is ready: it has fired and been collected already.
+    ///
+    /// Not "ready once the clock has reached the deadline": the clock reaches it when the first
+    /// event of that instant fires, and a task woken by that event (a datagram, say) would find
+    /// its timer ready too. webrtc's peer-connection driver waits on both in one
+    /// `futures::select!` (futures-util 0.3), which picks among ready branches with a
+    /// thread-local generator seeded from a process-wide counter, so which one it handled first
+    /// depended on what the process had run before (RFC 8867 §5.5 gave a different trace after
+    /// another call). Readiness on firing keeps one source ready per wake-up: the timer's own
+    /// event comes later in the same instant, in arming order.
+    pub(crate) fn poll_timer(&mut self, id: u64, waker: &Waker) -> Poll<()> {
         let Some(slot) = self.timers.get_mut(&id) else {
             return Poll::Ready(());
         };
-        if slot.fired || now >= slot.deadline {
+        if slot.fired {
             self.timers.remove(&id);
             return Poll::Ready(());
         }
@@ -175,16 +181,23 @@ mod tests {
         assert_eq!(events.pending_timers(), 0);
     }
 
-    /// A timer is ready exactly when the clock reaches its deadline, not a nanosecond before.
+    /// A timer is ready once its own event has fired, and not merely because the clock reached
+    /// its deadline through another event of that instant: a task woken by that other event
+    /// must not find two sources ready at once (see `poll_timer`).
     #[test]
-    fn a_timer_is_ready_at_its_deadline_and_not_before() {
+    fn a_timer_is_ready_when_its_event_fires_not_when_its_instant_comes() {
         let mut events = Events::default();
         let deadline = SimTime::from_millis(5);
+        events.arm_link(deadline, 3);
         let id = events.add_timer(deadline);
         let waker = Waker::noop();
-        let before = deadline - crate::SimDuration::from_nanos(1);
-        assert_eq!(events.poll_timer(id, before, waker), Poll::Pending);
-        assert_eq!(events.poll_timer(id, deadline, waker), Poll::Ready(()));
+        let link = events.pop().expect("the link's entry first");
+        assert_eq!((link.at, link.kind), (deadline, EventKind::Link(3)));
+        assert_eq!(events.poll_timer(id, waker), Poll::Pending);
+        let timer = events.pop().expect("then the timer's");
+        assert!(events.timer_is_live(&timer));
+        events.fire_timer(&timer);
+        assert_eq!(events.poll_timer(id, waker), Poll::Ready(()));
         assert_eq!(events.pending_timers(), 0);
     }
 }

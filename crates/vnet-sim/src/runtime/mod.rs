@@ -8,6 +8,7 @@
 //! - `network` and `socket`: hosts, directed links, forwarding and UDP sockets;
 //! - `routes`: the checks a topology's static routes pass before a run;
 //! - `address`: loopback addresses that parallel simulations never share;
+//! - `link_capture`: the per-link pcap files of a simulation that captures;
 //! - `sim_runtime`: the `Runtime` implementation and the fault verbs;
 //! - `state`: the single lock everything above shares, and the two rules that keep it safe.
 
@@ -16,6 +17,7 @@ pub(crate) mod driver;
 mod error;
 pub(crate) mod event;
 pub(crate) mod executor;
+mod link_capture;
 pub(crate) mod network;
 pub(crate) mod routes;
 mod sim_runtime;
@@ -25,6 +27,7 @@ mod timer;
 
 pub use error::SimError;
 pub use executor::SimJoinHandle;
+pub use link_capture::LinkCapture;
 pub use network::{HostId, NetworkStats, UDP_IPV4_OVERHEAD};
 pub use sim_runtime::SimRuntime;
 pub use timer::Sleep;

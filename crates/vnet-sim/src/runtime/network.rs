@@ -32,12 +32,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::task::Waker;
 
 use crate::blackout::Window;
-use crate::config::LinkError;
-use crate::link::Link;
+use crate::capture::{Capture, UdpFrame};
+use crate::config::{ConfigError, LinkConfig, LinkError};
+use crate::link::{Link, Pipeline, pipeline};
 use crate::packet::Packet;
 use crate::runtime::event::{Events, LinkId};
 use crate::schedule::RateSchedule;
@@ -104,6 +105,29 @@ pub(crate) struct Datagram {
     hops: usize,
 }
 
+impl UdpFrame for Datagram {
+    fn udp(&self) -> Option<(SocketAddrV4, SocketAddrV4, &[u8])> {
+        match (self.src, self.dst) {
+            (SocketAddr::V4(src), SocketAddr::V4(dst)) => Some((src, dst, &self.bytes)),
+            _ => None,
+        }
+    }
+}
+
+/// A link of the runtime: the [`LinkConfig`] pipeline behind a [`Capture`] at its entrance
+/// (a pass-through unless the simulation captures).
+pub(crate) type SimLink = Link<Datagram, Capture<Pipeline<Datagram>>>;
+
+/// Builds the link `config` describes, capturing at its entrance when `capture`.
+pub(crate) fn sim_link(
+    config: &LinkConfig,
+    seed: u64,
+    capture: bool,
+) -> Result<SimLink, ConfigError> {
+    let stages = Capture::new(capture, pipeline(config, seed)?);
+    Ok(Link::from_stages(stages, config.record_log))
+}
+
 #[derive(Debug)]
 struct Host {
     name: String,
@@ -114,7 +138,7 @@ struct Host {
 
 #[derive(Debug)]
 struct LinkSlot {
-    link: Link<Datagram>,
+    link: SimLink,
     /// The host at the far end.
     to: usize,
     /// The earliest wake-up armed in the event queue and not yet fired.
@@ -151,7 +175,7 @@ impl Network {
     }
 
     /// Adds the link `from → to`. The caller has checked the hosts exist and the pair is new.
-    pub(crate) fn add_link(&mut self, from: HostId, to: HostId, link: Link<Datagram>) {
+    pub(crate) fn add_link(&mut self, from: HostId, to: HostId, link: SimLink) {
         let id = self.links.len();
         self.links.push(LinkSlot {
             link,
@@ -395,6 +419,7 @@ impl Network {
             LinkChange::Capacity(schedule) => slot.link.set_capacity(now, schedule.clone())?,
             LinkChange::Blackout(window) => slot.link.add_blackout(now, window)?,
             LinkChange::EndBlackouts => slot.link.end_blackouts(now)?,
+            LinkChange::Delay(schedule) => slot.link.set_delay(now, schedule.clone())?,
         }
         self.arm(id, events);
         Ok(())
@@ -408,6 +433,21 @@ impl Network {
     /// Link `id`'s per-packet log so far.
     pub(crate) fn link_log(&self, id: LinkId) -> Option<Vec<PacketRecord>> {
         self.links.get(id).map(|l| l.link.log().to_vec())
+    }
+
+    /// Takes the pcap file of every capturing link, as `(from, to, file)` in the order the
+    /// links were added; each link goes on capturing into a new file.
+    pub(crate) fn take_captures(&mut self) -> Vec<(HostId, HostId, Vec<u8>)> {
+        let mut pairs: Vec<((usize, usize), LinkId)> =
+            self.direct.iter().map(|(&pair, &id)| (pair, id)).collect();
+        pairs.sort_unstable_by_key(|&(_, id)| id);
+        pairs
+            .into_iter()
+            .filter_map(|((from, to), id)| {
+                let pcap = self.links.get_mut(id)?.link.stages_mut().take_pcap()?;
+                Some((HostId(from), HostId(to), pcap))
+            })
+            .collect()
     }
 
     /// What the network dropped outside the links.
@@ -427,22 +467,22 @@ pub(crate) enum LinkChange<'a> {
     Capacity(&'a RateSchedule),
     Blackout(Window),
     EndBlackouts,
+    Delay(&'a crate::delay::DelaySchedule),
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::LinkConfig;
     use crate::runtime::event::EventKind;
     use crate::time::SimDuration;
 
-    fn link(ms: u64) -> Link<Datagram> {
+    fn link(ms: u64) -> SimLink {
         let config = LinkConfig {
             delay: SimDuration::from_millis(ms),
             record_log: true,
             ..LinkConfig::default()
         };
-        Link::new(&config, 1).expect("valid config")
+        sim_link(&config, 1, false).expect("valid config")
     }
 
     /// Fires every link event in order, as the driver does.

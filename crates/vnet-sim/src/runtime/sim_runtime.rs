@@ -17,6 +17,7 @@ use webrtc::runtime::{
 };
 
 use crate::blackout::Window;
+use crate::delay::DelaySchedule;
 use crate::runtime::driver;
 use crate::runtime::error::SimError;
 use crate::runtime::event::LinkId;
@@ -48,6 +49,14 @@ impl SimRuntime {
     /// past the time limit, or when called while a run is in progress.
     pub fn run<F: Future>(&self, future: F) -> Result<F::Output, SimError> {
         driver::run(&self.inner, future)
+    }
+
+    /// Why the last [`Runtime::block_on`] that failed on this runtime stopped before its future
+    /// completed, taken (a second call gives `None`); `None` when none failed since the last
+    /// call. The error says what the run reached: the virtual time it stopped at, and for a
+    /// time limit the next event and the limit.
+    pub fn take_block_on_error(&self) -> Option<SimError> {
+        self.inner.lock().block_on_error.take()
     }
 
     /// The simulation's seed.
@@ -116,6 +125,19 @@ impl SimRuntime {
     ) -> Result<(), SimError> {
         let schedule = schedule.into();
         self.change(from, to, LinkChange::Capacity(&schedule))
+    }
+
+    /// Replaces the propagation delay of the link `from → to` from now on (a [`SimDuration`]
+    /// converts); the schedule's offsets count from now, and packets on the wire keep the delay
+    /// they were sent with (see [`crate::delay`]).
+    pub fn set_delay(
+        &self,
+        from: HostId,
+        to: HostId,
+        schedule: impl Into<DelaySchedule>,
+    ) -> Result<(), SimError> {
+        let schedule = schedule.into();
+        self.change(from, to, LinkChange::Delay(&schedule))
     }
 
     /// Cuts the wire `from → to` for `duration` from now: packets leaving its queue meanwhile
@@ -319,13 +341,15 @@ impl Runtime for SimRuntime {
 
     /// Runs `future` like [`run`](SimRuntime::run).
     ///
-    /// # Panics
-    ///
-    /// The trait returns nothing, so an error of the run (livelock, stall, time limit, a nested
-    /// call) panics with its message. Call [`run`](SimRuntime::run) to get it as a value.
+    /// The trait returns nothing, so when the run fails (livelock, stall, time limit, a nested
+    /// call, a simulation shut down) `future` is dropped unfinished and the error is kept for
+    /// [`take_block_on_error`](SimRuntime::take_block_on_error). It does not panic: a stuck
+    /// simulation is an outcome the caller should be able to report (a harness names the
+    /// scenario and exits non-zero), and a panic is not a value it can match on. Call
+    /// [`run`](SimRuntime::run) to get the error as a value directly.
     fn block_on(&self, future: Pin<Box<dyn Future<Output = ()> + '_>>) {
         if let Err(e) = self.run(future) {
-            panic!("vnet-sim: {e}");
+            self.inner.lock().block_on_error = Some(e);
         }
     }
 

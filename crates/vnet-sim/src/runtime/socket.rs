@@ -139,6 +139,7 @@ mod tests {
 
     use crate::blackout::Window;
     use crate::config::LinkConfig;
+    use crate::delay::DelaySchedule;
     use crate::rate::Rate;
     use crate::runtime::{HostId, SimError};
     use crate::sim::Sim;
@@ -349,6 +350,45 @@ mod tests {
             .add_blackout(b, a, Window::new(SimTime::ZERO, SimTime::MAX))
             .expect_err("there is no b -> a");
         assert!(matches!(err, SimError::NoLink { .. }), "{err:?}");
+    }
+
+    /// A harness installs a scenario's delay schedule when media starts; its offsets must count
+    /// from then and each datagram must take the delay in force when it was sent.
+    #[test]
+    fn the_delay_verb_takes_effect_mid_run_with_offsets_from_then() {
+        let config = LinkConfig {
+            delay: SimDuration::from_millis(30),
+            ..LinkConfig::default()
+        };
+        let (sim, a, b) = two_hosts(config, None);
+        let (tx, _) = socket(&sim, a);
+        let (rx, rx_addr) = socket(&sim, b);
+        let arrivals = sim
+            .run(async {
+                let mut buf = [0u8; 8];
+                let mut arrivals = Vec::new();
+                sim.sleep_until(SimTime::from_millis(100)).await;
+                let steps = [(SimDuration::from_millis(50), SimDuration::from_millis(80))];
+                sim.set_delay(
+                    a,
+                    b,
+                    DelaySchedule::steps(SimDuration::from_millis(10), steps),
+                )
+                .expect("a -> b exists");
+                for at in [100, 200] {
+                    sim.sleep_until(SimTime::from_millis(at)).await;
+                    tx.send_to(&[1], rx_addr).await.expect("sent");
+                    rx.recv_from(&mut buf).await.expect("received");
+                    arrivals.push(sim.time().as_millis());
+                }
+                arrivals
+            })
+            .expect("runs");
+        assert_eq!(arrivals, vec![110, 280]);
+        assert!(matches!(
+            sim.set_delay(b, a, SimDuration::ZERO),
+            Err(SimError::NoLink { .. })
+        ));
     }
 
     /// Fault verbs on a direction with no link must say which direction.

@@ -45,6 +45,8 @@ pub(crate) struct State {
     pub(crate) running: bool,
     /// The owning [`crate::Sim`] was dropped: tasks are gone, nothing new runs.
     pub(crate) shut_down: bool,
+    /// Why the last failed `Runtime::block_on` stopped (the trait has no way to return it).
+    pub(crate) block_on_error: Option<crate::runtime::error::SimError>,
 }
 
 /// The shared part of a simulation, referenced by the runtime, its wakers, timers and sockets.
@@ -68,6 +70,7 @@ impl Inner {
                 network,
                 running: false,
                 shut_down: false,
+                block_on_error: None,
             }),
             base: Instant::now(),
             seed,

@@ -51,8 +51,7 @@ impl Future for Sleep {
             return Poll::Ready(());
         };
         let mut state = inner.lock();
-        let now = state.now;
-        let ready = state.events.poll_timer(id, now, cx.waker());
+        let ready = state.events.poll_timer(id, cx.waker());
         drop(state);
         if ready.is_ready() {
             self.id = None;

@@ -1,6 +1,7 @@
 //! Parsing and locating errors in scenario files.
 
 use super::*;
+use vnet_sim::{Rate, SimTime, Window};
 
 const GOOD: &str = r#"
 name = "t"
@@ -204,6 +205,70 @@ fn the_encoder_table_sets_key_frames_and_is_checked() {
     let err = parse("bad.toml", &bad, Path::new(".")).expect_err("zero period");
     assert!(
         err.starts_with(&format!("bad.toml:{line}:24: key_frame_interval_s")),
+        "{err}"
+    );
+}
+
+/// The connect timeout is the file's when given, 10 s on an ordinary path, and longer on a
+/// long one; zero is refused where it is written.
+#[test]
+fn the_connect_timeout_is_the_files_or_scales_with_the_path() {
+    let s = parse("good.toml", GOOD, Path::new(".")).expect("valid");
+    assert_eq!(s.call.connect_timeout, SimDuration::from_secs(10));
+    let given = GOOD.replace("duration_s = 20", "duration_s = 20\nconnect_timeout_s = 45");
+    let s = parse("good.toml", &given, Path::new(".")).expect("valid");
+    assert_eq!(s.call.connect_timeout, SimDuration::from_secs(45));
+    let long = GOOD.replace("delay_ms = 50", "delay_ms = 1500");
+    let s = parse("good.toml", &long, Path::new(".")).expect("valid");
+    assert!(
+        s.call.connect_timeout >= SimDuration::from_secs(25),
+        "{:?}",
+        s.call.connect_timeout
+    );
+    let zero = GOOD.replace("duration_s = 20", "duration_s = 20\nconnect_timeout_s = 0");
+    let err = parse("bad.toml", &zero, Path::new(".")).expect_err("zero timeout");
+    assert!(
+        err.starts_with("bad.toml:5:21: connect_timeout_s must be between 1 and 3600"),
+        "{err}"
+    );
+}
+
+/// A round trip of 4 s can never connect (ICE forgets its checks): refused with the reason, at
+/// the forward delay, or at the flow whose access delay makes it so.
+#[test]
+fn a_path_no_handshake_can_cross_is_refused_with_the_reason() {
+    let far = GOOD.replace("delay_ms = 50", "delay_ms = 2000");
+    let err = parse("bad.toml", &far, Path::new(".")).expect_err("4 s round trip");
+    assert!(
+        err.starts_with("bad.toml:7:12: the round trip at the start of the call is 4.000 s"),
+        "{err}"
+    );
+    assert!(
+        err.contains("forgets a connectivity check after 4 s"),
+        "{err}"
+    );
+    let flow = FLOWS.replace("access_delay_ms = 10", "access_delay_ms = 975");
+    let err = parse("bad.toml", &flow, Path::new(".")).expect_err("4 s round trip");
+    assert!(
+        err.starts_with("bad.toml:11:1: the round trip at the start of the call is 4.000 s"),
+        "{err}"
+    );
+}
+
+/// Durations beyond an hour are refused with the reason, not left to a limit deep in the run.
+#[test]
+fn a_duration_beyond_an_hour_is_refused_with_the_reason() {
+    let s = parse(
+        "good.toml",
+        &GOOD.replace("duration_s = 20", "duration_s = 3600"),
+        Path::new("."),
+    )
+    .expect("an hour is allowed");
+    assert_eq!(s.call.duration, SimDuration::from_secs(3_600));
+    let bad = GOOD.replace("duration_s = 20", "duration_s = 3601");
+    let err = parse("bad.toml", &bad, Path::new(".")).expect_err("too long");
+    assert!(
+        err.starts_with("bad.toml:4:14: duration_s must be between 1 and 3600 (an hour"),
         "{err}"
     );
 }
