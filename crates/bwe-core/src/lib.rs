@@ -41,8 +41,3 @@ pub mod usage;
 pub use feedback::{FeedbackCoverage, PacketResult, ProbeInfo, SentPacket, SequenceSpace};
 pub use units::{Bitrate, DataSize, TimeDelta, Timestamp, UnitError};
 pub use usage::BandwidthUsage;
-
-/// The workspace README's example, compiled and run as a doctest so that it cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeExample;

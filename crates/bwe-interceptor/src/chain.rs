@@ -21,7 +21,7 @@
 //! | slot | interceptor | preset |
 //! |---|---|---|
 //! | 50 | [`PacketTap`] (only when [`BweChainConfig::tap`] is set) | either |
-//! | 100 | [`RtcpOrder`](crate::RtcpOrder): the RTCP of one instant in a fixed order | always |
+//! | 100 | [`RtcpOrder`]: the RTCP of one instant in a fixed order | always |
 //! | 900 | [`FeedbackTap`](crate::FeedbackTap): which sequence numbers each feedback covered | send side |
 //! | 1 000 | `CongestionControlInterceptor<BweSendSide>` | send side |
 //! | 2 000 | `TwccSenderInterceptor` | send side, TWCC |

@@ -24,7 +24,10 @@
 //!   no async runtime behind it.
 //!
 //! Everything is sans-I/O like the chain itself: instants come in with packets and timeouts,
-//! nothing reads a clock or sleeps.
+//! nothing reads a clock or sleeps. [`rtc`] is re-exported: it is the webrtc-rs crate these
+//! chains are built for, so an application can name its types without guessing the version.
+//! A whole call with the send-side chain, two real PeerConnections in virtual time:
+//! `cargo run --release -p bwe-interceptor --example send_side_chain`.
 //!
 //! ```
 //! use bwe_interceptor::configure_send_side_bwe;
@@ -48,6 +51,10 @@
 //! assert!(bwe.target().is_some(), "the start rate is published at once");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+/// The rtc crate this one is built against (its interceptor, media engine and RTP/RTCP types),
+/// so that an application names the same version without guessing.
+pub use rtc;
 
 pub mod chain;
 pub mod controller;
@@ -81,3 +88,9 @@ pub use remb::sender_stats::RembSenderStats;
 pub use remb::stamper::{ABS_SEND_TIME_SLOT, AbsSendTimeInterceptor};
 pub use send_side::{BweSendSide, BweSendSideStats};
 pub use tap::{PacketTap, TAP_SLOT, TapDirection, TapHandle, TapKind, TapRecord};
+
+/// The workspace README's Rust examples (bwe-core's and this crate's), compiled and run as
+/// doctests so that they cannot go stale; here because this crate depends on both.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

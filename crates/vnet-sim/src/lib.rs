@@ -39,6 +39,20 @@
 //! seconds), and a test can step a link by hand. A runtime that moves datagrams between real
 //! WebRTC peers builds on this same loop; the link itself knows nothing of WebRTC.
 //!
+//! ## Real PeerConnections in virtual time
+//!
+//! With the default `webrtc` feature, [`Sim`] is a topology (hosts, links, routes) whose
+//! [`SimRuntime`] implements webrtc-rs 0.21's `Runtime`: unmodified PeerConnections run over the
+//! links with ICE, DTLS and SRTP, and the clock jumps from event to event. The peer helpers
+//! ([`peer`]) are the equivalents of Pion's vnet helpers: `sim.peer(host).build()` for
+//! `NewVNetPeerConnection` (a [`peer::SimPeer`] with a seeded crypto provider), [`peer::connect`]
+//! for `ConnectVNetPeers` (offer/answer with gathered candidates) and
+//! [`peer::SimPeer::wait_for_state`] for `WaitForPeerConnectionState`, all with virtual-time
+//! timeouts. `cargo run -p vnet-sim --example data_channel` opens a data channel over a 50 ms,
+//! 1 % loss path. [`webrtc`] and [`rtc`] are re-exported so that an application uses the same
+//! versions. The runtime binds one loopback address per host (`127.a.b.c`), which Linux routes
+//! without set-up; see the README for other platforms.
+//!
 //! ## The model
 //!
 //! A link is a chain of [`Stage`]s, each a small wrapper around the next (see [`link`] for the
@@ -72,6 +86,14 @@
 //! [`SimTime`] and [`SimDuration`] are integer nanoseconds (see [`time`] for why not
 //! microseconds or `std::time::Instant`); [`Rate`] is integer bits per second. All arithmetic
 //! saturates, so no input can make the link panic.
+
+/// The rtc crate under it (media engine, interceptors, RTP/RTCP types).
+#[cfg(feature = "webrtc")]
+pub use rtc;
+/// The webrtc crate the runtime implements `Runtime` for and the peer helpers build with, so
+/// that an application names the same version without guessing.
+#[cfg(feature = "webrtc")]
+pub use webrtc;
 
 pub mod blackout;
 pub mod capture;
