@@ -25,6 +25,7 @@ pub mod aimd;
 pub mod alr;
 pub mod controller;
 pub mod delay;
+pub mod epoch;
 pub mod feedback;
 mod float;
 pub mod link_capacity;

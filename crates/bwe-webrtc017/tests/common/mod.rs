@@ -1,0 +1,165 @@
+//! A REMB call on the virtual network, shared by the end-to-end tests: a sender with a VP8
+//! track at ~1 Mbit/s, a receiver with the REMB generator, and the REMBs the sender decodes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bwe_webrtc017::vnet::{
+    VirtualNetwork, VnetConfig, connect_vnet_peers, new_vnet_peer_connection,
+    wait_for_peer_connection_state,
+};
+use bwe_webrtc017::{RembHandle, configure_remb_bwe};
+use bytes::Bytes;
+use interceptor::registry::Registry;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use webrtc::api::media_engine::{MIME_TYPE_VP8, MediaEngine};
+use webrtc::media::Sample;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
+use webrtc::rtcp::payload_feedbacks::receiver_estimated_maximum_bitrate::ReceiverEstimatedMaximumBitrate;
+use webrtc::rtp_transceiver::rtp_codec::RTCRtpCodecCapability;
+use webrtc::track::track_local::TrackLocal;
+use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
+
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(33);
+/// ~1 Mbit/s of VP8 payload at 30 frames per second.
+pub const FRAME_BYTES: usize = 4_125;
+
+pub struct RembCall {
+    pub network: VirtualNetwork,
+    pub sender: RTCPeerConnection,
+    pub receiver: RTCPeerConnection,
+    pub track: Arc<TrackLocalStaticSample>,
+    pub media_ssrc: u32,
+    /// Every REMB the sender read, with the instant (tokio's clock) it arrived.
+    pub rembs: mpsc::UnboundedReceiver<(Instant, ReceiverEstimatedMaximumBitrate)>,
+    pub handle: RembHandle,
+}
+
+/// A connected call over `network`'s hosts; media has not started.
+pub async fn remb_call(mut network: VirtualNetwork) -> RembCall {
+    let mut sender_engine = MediaEngine::default();
+    sender_engine.register_default_codecs().expect("codecs");
+    let (sender_registry, _) =
+        configure_remb_bwe(Registry::new(), &mut sender_engine).expect("sender REMB setup");
+    let mut receiver_engine = MediaEngine::default();
+    receiver_engine.register_default_codecs().expect("codecs");
+    let (receiver_registry, handle) =
+        configure_remb_bwe(Registry::new(), &mut receiver_engine).expect("receiver REMB setup");
+    let sender_net = network.add_net().await.expect("host");
+    let sender = new_vnet_peer_connection(Some(sender_net), sender_engine, sender_registry)
+        .await
+        .expect("sender");
+    let receiver_net = network.add_net().await.expect("host");
+    let receiver = new_vnet_peer_connection(Some(receiver_net), receiver_engine, receiver_registry)
+        .await
+        .expect("receiver");
+    finish(network, sender, receiver, handle).await
+}
+
+/// As [`remb_call`] on a fresh network with `latency`.
+pub async fn remb_call_with_latency(latency: Duration) -> RembCall {
+    let network = VirtualNetwork::new(VnetConfig {
+        latency,
+        ..VnetConfig::default()
+    })
+    .await
+    .expect("router");
+    remb_call(network).await
+}
+
+/// Adds the track, wires the RTCP and media readers and connects.
+pub async fn finish(
+    network: VirtualNetwork,
+    sender: RTCPeerConnection,
+    receiver: RTCPeerConnection,
+    handle: RembHandle,
+) -> RembCall {
+    let track = Arc::new(TrackLocalStaticSample::new(
+        RTCRtpCodecCapability {
+            mime_type: MIME_TYPE_VP8.to_owned(),
+            ..RTCRtpCodecCapability::default()
+        },
+        "video".to_owned(),
+        "bwe".to_owned(),
+    ));
+    let rtp_sender = sender
+        .add_track(Arc::clone(&track) as Arc<dyn TrackLocal + Send + Sync>)
+        .await
+        .expect("track added");
+    let (remb_tx, rembs) = mpsc::unbounded_channel();
+    let rtcp_sender = Arc::clone(&rtp_sender);
+    tokio::spawn(async move {
+        while let Ok((packets, _)) = rtcp_sender.read_rtcp().await {
+            for packet in packets {
+                if let Some(remb) = packet
+                    .as_any()
+                    .downcast_ref::<ReceiverEstimatedMaximumBitrate>()
+                {
+                    let _ = remb_tx.send((Instant::now(), remb.clone()));
+                }
+            }
+        }
+    });
+    // 0.17 pulls media through the receiver's chain only as the application reads it.
+    receiver.on_track(Box::new(|track, _, _| {
+        Box::pin(async move {
+            tokio::spawn(async move { while track.read_rtp().await.is_ok() {} });
+        })
+    }));
+    connect_vnet_peers(&sender, &receiver)
+        .await
+        .expect("offer/answer");
+    for pc in [&sender, &receiver] {
+        wait_for_peer_connection_state(
+            pc,
+            RTCPeerConnectionState::Connected,
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("connected");
+    }
+    let media_ssrc = rtp_sender.get_parameters().await.encodings[0].ssrc;
+    RembCall {
+        network,
+        sender,
+        receiver,
+        track,
+        media_ssrc,
+        rembs,
+        handle,
+    }
+}
+
+impl RembCall {
+    /// Sends ~1 Mbit/s of dummy VP8 for `span` (tokio's clock); returns when it started.
+    pub async fn send_video(&self, span: Duration) -> Instant {
+        let start = Instant::now();
+        let mut ticker = tokio::time::interval(FRAME_INTERVAL);
+        let frame = Bytes::from(vec![0x10u8; FRAME_BYTES]);
+        while start.elapsed() < span {
+            ticker.tick().await;
+            self.track
+                .write_sample(&Sample {
+                    data: frame.clone(),
+                    duration: FRAME_INTERVAL,
+                    ..Sample::default()
+                })
+                .await
+                .expect("frame written");
+        }
+        start
+    }
+
+    /// The REMBs received so far.
+    pub fn take_rembs(&mut self) -> Vec<(Instant, ReceiverEstimatedMaximumBitrate)> {
+        std::iter::from_fn(|| self.rembs.try_recv().ok()).collect()
+    }
+
+    pub async fn close(self) {
+        self.sender.close().await.expect("close");
+        self.receiver.close().await.expect("close");
+        self.network.stop().await.expect("router stops");
+    }
+}
