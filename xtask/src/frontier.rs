@@ -18,7 +18,7 @@ use bwe_e2e::scenario::{self as spec, EstimatorName, Scenario};
 use serde::Deserialize;
 
 use crate::frontier_plot::{self, Point};
-use crate::output::show;
+use crate::output::{FRACTION_DIGITS, LOSS_DIGITS, show};
 use crate::{child, progress, resolve, root, scenario_files};
 
 /// The estimators, in the order they run and are drawn (which picks their colours), with their
@@ -36,8 +36,10 @@ const TRACE_PREFIX: &str = "trace-";
 #[derive(Debug, Deserialize)]
 struct Figures {
     seed: u64,
+    #[serde(rename = "utilisation_fraction")]
     utilisation: Option<f64>,
     queue_p95_ms: Option<f64>,
+    #[serde(rename = "loss_fraction")]
     loss: Option<f64>,
     goodput_kbps: Option<f64>,
 }
@@ -187,24 +189,24 @@ fn run_one(path: &Path, seed: Option<u64>, estimator: &str, dir: &Path) -> Resul
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", metrics.display()))
 }
 
-/// The table on stdout: one row per run, figures as `scenario run` prints them.
+/// The table on stdout: one row per run, figures and units as `scenario run` prints them.
 fn table(rows: &[Row]) -> String {
     let mut out = format!(
-        "{:<24} {:<18} {:>14} {:>7} {:>8} {:>7}\n",
-        "scenario", "estimator", "goodput kbit/s", "util %", "p95 ms", "loss %"
+        "{:<24} {:<18} {:>14} {:>15} {:>8} {:>15}\n",
+        "scenario", "estimator", "goodput kbit/s", "util (fraction)", "p95 ms", "loss (fraction)"
     );
     for r in rows {
         let name = estimator_name(r.estimator);
         let _ = match &r.figures {
             Ok(f) => writeln!(
                 out,
-                "{:<24} {:<18} {:>14} {:>7} {:>8} {:>7}",
+                "{:<24} {:<18} {:>14} {:>15} {:>8} {:>15}",
                 r.scenario,
                 name,
                 show(f.goodput_kbps, 0),
-                show(f.utilisation.map(|u| u * 100.0), 1),
+                show(f.utilisation, FRACTION_DIGITS),
                 show(f.queue_p95_ms, 1),
-                show(f.loss.map(|l| l * 100.0), 2),
+                show(f.loss, LOSS_DIGITS),
             ),
             Err(_) => writeln!(out, "{:<24} {:<18} error: no figures", r.scenario, name),
         };
@@ -215,8 +217,9 @@ fn table(rows: &[Row]) -> String {
 /// `frontier.csv` (the figures behind the plot) and `frontier.svg` in `out`.
 fn write(out: &Path, rows: &[Row], seed: Option<u64>) -> Result<(), String> {
     let opt = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v}"));
-    let mut csv =
-        String::from("scenario,estimator,seed,goodput_kbps,utilisation,queue_p95_ms,loss\n");
+    let mut csv = String::from(
+        "scenario,estimator,seed,goodput_kbps,utilisation_fraction,queue_p95_ms,loss_fraction\n",
+    );
     for r in rows {
         let spelling = ESTIMATORS[r.estimator].1;
         let _ = match &r.figures {
@@ -325,9 +328,9 @@ mod tests {
                 "(send",
                 "side)",
                 "6195",
-                "55.2",
+                "0.552",
                 "90.3",
-                "0.14"
+                "0.0014"
             ]
         );
         assert!(lines[2].contains("rtc::Gcc") && lines[2].ends_with("error: no figures"));

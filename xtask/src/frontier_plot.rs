@@ -2,7 +2,8 @@
 //! trace, after the figures of Sprout (Winstein, Sivaraman, Balakrishnan, "Stochastic Forecasts
 //! Achieve High Throughput and Low Delay over Cellular Networks", NSDI 2013).
 //!
-//! - x: **utilisation**, the run's goodput over the trace's capacity during the run, in %.
+//! - x: **utilisation**, the run's goodput over the trace's capacity during the run, as a
+//!   fraction (0 to 1), the unit of every other output and of the checks.
 //!   Goodput in kbit/s would put a 0.4 Mbit/s EVDO downlink and an 11 Mbit/s LTE uplink on
 //!   scales 25 times apart; as a share of its own link every trace reads on one axis.
 //! - y: the run's **p95 queuing delay** in ms, on a log scale, going up with delay. On these
@@ -14,14 +15,14 @@
 //!
 //! One colour and marker per estimator, each point labelled with its trace's short name. The
 //! legend has a column of its own beside the data area, so it never hides a point (the
-//! corner legend of `plot.svg` would sit on exactly the corner that matters here). Colours,
-//! font and sizes are `plot.svg`'s: ours blue, rtc::Gcc red, REMB green.
+//! corner that matters here is exactly where a legend inside the data area would sit). Colours,
+//! font and sizes are `plot.svg`'s: ours blue, rtc::Gcc red, and REMB green.
 
 use plotters::backend::SVGBackend;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
-use crate::plot::{AXIS_SIZE, FONT, LABEL_SIZE, PALETTE, REMB, err, titled_page};
+use crate::plot::{AXIS_SIZE, FONT, LABEL_SIZE, PALETTE, err, titled_page};
 
 /// One run on the plane.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,12 +38,12 @@ pub struct Point {
 }
 
 impl Point {
-    /// Where it goes, `(utilisation %, p95 ms)`, or `None` when it cannot be drawn: a figure not
-    /// measured, or a delay of 0 that a log axis has no place for.
+    /// Where it goes, `(utilisation fraction, p95 ms)`, or `None` when it cannot be drawn: a
+    /// figure not measured, or a delay of 0 that a log axis has no place for.
     fn at(&self) -> Option<(f64, f64)> {
         let u = self.utilisation.filter(|u| u.is_finite())?;
         let d = self.p95_ms.filter(|d| d.is_finite() && *d > 0.0)?;
-        Some((u * 100.0, d))
+        Some((u, d))
     }
 }
 
@@ -56,11 +57,14 @@ const MARKER: i32 = 6;
 const POINT_LABEL: RGBColor = RGBColor(64, 64, 64);
 const POINT_LABEL_SIZE: u32 = 12;
 
+/// The REMB estimator's colour, green, which no run of `plot.svg` takes.
+const REMB: RGBColor = RGBColor(44, 160, 44);
+
 /// The colour of the estimator at `index`: the order `frontier` runs them in (ours send side,
-/// ours REMB, rtc::Gcc) gets `plot-compare.svg`'s blue for ours and red for rtc::Gcc, and
-/// `plot.svg`'s REMB green.
+/// ours REMB, rtc::Gcc) gets `plot-compare.svg`'s blue for ours and red for rtc::Gcc, and green
+/// for REMB.
 fn colour(index: usize) -> RGBColor {
-    const COLOURS: [RGBColor; 5] = [PALETTE[0].0, REMB, PALETTE[1].0, PALETTE[2].0, PALETTE[3].0];
+    const COLOURS: [RGBColor; 5] = [PALETTE[0], REMB, PALETTE[1], PALETTE[2], PALETTE[3]];
     COLOURS[index % COLOURS.len()]
 }
 
@@ -159,18 +163,18 @@ fn place_labels(points: &[((i32, i32), usize)]) -> Vec<(i32, i32)> {
     out
 }
 
-/// The x axis's end: 100 % unless a run went above it (a queue emptying what it held before
-/// the run's window), then the next 10 % past it.
+/// The x axis's end: 1 unless a run went above it (a queue emptying what it held before the
+/// run's window), then the next tenth past it.
 fn x_end(points: &[Point]) -> f64 {
     let top = points
         .iter()
         .filter_map(Point::at)
         .map(|(u, _)| u)
-        .fold(100.0, f64::max);
-    if top > 100.0 {
-        (top / 10.0).floor() * 10.0 + 10.0
+        .fold(1.0, f64::max);
+    if top > 1.0 {
+        ((top * 10.0).floor() + 1.0) / 10.0
     } else {
-        100.0
+        1.0
     }
 }
 
@@ -201,9 +205,9 @@ pub fn render(title: &str, estimators: &[&str], points: &[Point]) -> Result<Stri
             .map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc("utilisation: goodput ÷ the trace's capacity during the run (%)")
+            .x_desc("utilisation: goodput ÷ the trace's capacity during the run (fraction)")
             .y_desc("p95 queuing delay (ms, log scale)")
-            .x_label_formatter(&|x| format!("{x:.0}"))
+            .x_label_formatter(&|x| format!("{x:.1}"))
             .y_label_formatter(&|y| delay_label(*y))
             .label_style((FONT, LABEL_SIZE))
             .axis_desc_style((FONT, AXIS_SIZE))
@@ -327,8 +331,8 @@ mod tests {
     }
 
     /// A log axis has equal steps for equal ratios: 2 → 20 ms is as tall as 20 → 200 ms, and
-    /// more delay is higher on the page (a smaller y). Utilisation is linear: 20 → 50 % is as
-    /// wide as 50 → 80 %.
+    /// more delay is higher on the page (a smaller y). Utilisation is linear: 0.2 → 0.5 is as
+    /// wide as 0.5 → 0.8.
     #[test]
     fn the_delay_axis_is_logarithmic_going_up_and_utilisation_linear() {
         let svg = render(
@@ -453,11 +457,11 @@ mod tests {
         assert_eq!(a, b);
     }
 
-    /// Utilisation reads against 100 % unless a run went over it.
+    /// Utilisation reads against 1 unless a run went over it.
     #[test]
-    fn the_utilisation_axis_ends_at_100_unless_a_run_went_over() {
-        assert_eq!(x_end(&frontier()), 100.0);
-        assert_eq!(x_end(&[point("a", 0, 1.03, 10.0)]), 110.0);
-        assert_eq!(x_end(&[]), 100.0);
+    fn the_utilisation_axis_ends_at_1_unless_a_run_went_over() {
+        assert_eq!(x_end(&frontier()), 1.0);
+        assert_eq!(x_end(&[point("a", 0, 1.03, 10.0)]), 1.1);
+        assert_eq!(x_end(&[]), 1.0);
     }
 }

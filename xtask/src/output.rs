@@ -7,22 +7,34 @@
 //! and the forward flows' sum as `trace.csv`, and prints one table row per flow plus the
 //! aggregate's, fairness and each capacity change's convergence and overshoot. Metrics are
 //! defined in `docs/scenarios.md`.
+//!
+//! **One unit per metric, named wherever it appears.** Utilisation, loss and overshoot are
+//! fractions (0 to 1), fairness and instability ratios, never percentages: the scenario files'
+//! checks bound them that way (`max = 0.01` is 1 % loss), so the table, the check lines,
+//! `metrics.json` and the CSVs print what a check compares. Each header, key and check line
+//! says the unit (`loss (fraction)`, `loss_fraction`, `… 0.0066 in [0, 0.01] fraction`).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use bwe_e2e::scenario::run::{kbps, ms, secs};
-use bwe_e2e::scenario::{self, CheckResult, MetricName, Scenario, ScenarioRun};
+use bwe_e2e::scenario::{self, CheckResult, MetricName, MetricUnit, Scenario, ScenarioRun};
 use bwe_e2e::{Direction, Media, Metrics, Trace};
 use serde::Serialize;
 use vnet_sim::SimDuration;
 
 use crate::plot;
 
-/// A check's outcome as `metrics.json` lists it.
+/// Decimals of a loss fraction wherever it is printed: 0.66 % of the packets is 0.0066.
+pub(crate) const LOSS_DIGITS: usize = 4;
+/// Decimals of the other fractions and of ratios (utilisation 0.901).
+pub(crate) const FRACTION_DIGITS: usize = 3;
+
+/// A check's outcome as `metrics.json` lists it; `value`, `min` and `max` are in `unit`.
 #[derive(Debug, Serialize)]
 struct CheckOut {
     metric: MetricName,
+    unit: MetricUnit,
     #[serde(skip_serializing_if = "Option::is_none")]
     flow: Option<usize>,
     from_s: f64,
@@ -33,10 +45,44 @@ struct CheckOut {
     passed: bool,
 }
 
+impl CheckOut {
+    /// The check's name as the file writes it, with its flow: `loss (flow 2)`.
+    fn name(&self) -> String {
+        let name = serde_json::to_string(&self.metric).unwrap_or_default();
+        let name = name.trim_matches('"');
+        match self.flow {
+            Some(f) => format!("{name} (flow {f})"),
+            None => name.to_owned(),
+        }
+    }
+
+    /// `value` as the check lines print it: a loss with [`LOSS_DIGITS`], anything else with 3.
+    fn value(&self) -> String {
+        let digits = match self.metric {
+            MetricName::Loss | MetricName::MaxIntervalLoss => LOSS_DIGITS,
+            _ => 3,
+        };
+        show(self.value, digits)
+    }
+
+    /// One line for a failed check: `queue_p95_ms 83.470 not in [0, 50] ms`.
+    fn failure(&self) -> String {
+        format!(
+            "{} {} not in [{}, {}] {}",
+            self.name(),
+            self.value(),
+            self.min,
+            self.max,
+            self.unit.as_str()
+        )
+    }
+}
+
 impl From<CheckResult> for CheckOut {
     fn from(c: CheckResult) -> Self {
         Self {
             metric: c.spec.metric,
+            unit: c.spec.metric.unit(),
             flow: c.spec.flow,
             from_s: c.from.as_secs_f64(),
             to_s: c.to.as_secs_f64(),
@@ -50,7 +96,8 @@ impl From<CheckResult> for CheckOut {
 
 fn csv(trace: &Trace, pacer: bool) -> String {
     let mut out = String::from(
-        "t_s,capacity_kbps,target_kbps,remb_kbps,send_kbps,goodput_kbps,queue_delay_ms,loss",
+        "t_s,capacity_kbps,target_kbps,remb_kbps,send_kbps,goodput_kbps,queue_delay_ms,\
+         loss_fraction",
     );
     out.push_str(if pacer { ",pacer_queue_ms\n" } else { "\n" });
     let opt = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.3}"));
@@ -65,7 +112,8 @@ fn csv(trace: &Trace, pacer: bool) -> String {
             r.send_rate.as_kbps_f64(),
             r.goodput.as_kbps_f64(),
             opt(ms(r.queue_delay)),
-            opt(r.loss),
+            r.loss
+                .map_or_else(String::new, |l| format!("{l:.LOSS_DIGITS$}")),
         );
         if pacer {
             let _ = write!(out, ",{}", opt(ms(r.pacer_queue)));
@@ -87,9 +135,11 @@ pub struct Outcome {
 /// Whole-run figures of a flow or of the aggregate.
 #[derive(Debug, Serialize)]
 struct Figures {
+    #[serde(rename = "utilisation_fraction")]
     utilisation: Option<f64>,
     queue_p50_ms: Option<f64>,
     queue_p95_ms: Option<f64>,
+    #[serde(rename = "loss_fraction")]
     loss: Option<f64>,
     target_kbps: Option<f64>,
     goodput_kbps: Option<f64>,
@@ -121,6 +171,7 @@ struct FlowFigures {
     #[serde(flatten)]
     figures: Figures,
     startup_s: Option<f64>,
+    #[serde(rename = "instability_ratio")]
     instability: Option<f64>,
 }
 
@@ -130,6 +181,7 @@ struct ChangeFigures {
     from_kbps: f64,
     to_kbps: f64,
     convergence_s: Option<f64>,
+    #[serde(rename = "overshoot_fraction")]
     overshoot: Option<f64>,
 }
 
@@ -144,8 +196,11 @@ struct MetricsFileOwned {
     aggregate: Figures,
     /// Capacity changes of the forward bottleneck and how the forward flows responded.
     changes: Vec<ChangeFigures>,
+    #[serde(rename = "fairness_1s_ratio")]
     fairness_1s: Option<f64>,
+    #[serde(rename = "fairness_5s_ratio")]
     fairness_5s: Option<f64>,
+    #[serde(rename = "fairness_20s_ratio")]
     fairness_20s: Option<f64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     flows: Vec<FlowFigures>,
@@ -156,6 +211,16 @@ impl Outcome {
     /// Whether every check passed.
     pub fn passed(&self) -> bool {
         self.file.checks.iter().all(|c| c.passed)
+    }
+
+    /// The checks that failed, one phrase each (see `CheckOut::failure`).
+    pub fn failures(&self) -> Vec<String> {
+        self.file
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(CheckOut::failure)
+            .collect()
     }
 
     /// The estimator's name.
@@ -266,54 +331,50 @@ impl Outcome {
             out.push_str(&row(&label, &flow.figures));
             let _ = writeln!(
                 out,
-                "    {}, {}, start {} s, startup {} s, instability {}",
+                "    {}, {}, start {} s, startup {} s, instability (ratio) {}",
                 flow.direction,
                 flow.media,
                 flow.start_s,
                 show(flow.startup_s, 1),
-                show(flow.instability, 3)
+                show(flow.instability, FRACTION_DIGITS)
             );
         }
         out.push_str(&row("aggregate (forward)", &f.aggregate));
         let _ = writeln!(
             out,
-            "    fairness (min/max goodput) 1 s {}, 5 s {}, 20 s {}",
-            show(f.fairness_1s, 3),
-            show(f.fairness_5s, 3),
-            show(f.fairness_20s, 3)
+            "    fairness (min/max goodput ratio) 1 s {}, 5 s {}, 20 s {}",
+            show(f.fairness_1s, FRACTION_DIGITS),
+            show(f.fairness_5s, FRACTION_DIGITS),
+            show(f.fairness_20s, FRACTION_DIGITS)
         );
         for c in &f.changes {
             let _ = writeln!(
                 out,
-                "    {:.0} -> {:.0} kbit/s at {:.1} s: converged in {} s, overshoot {} %",
+                "    {:.0} -> {:.0} kbit/s at {:.1} s: converged in {} s, overshoot (fraction) {}",
                 c.from_kbps,
                 c.to_kbps,
                 c.at_s,
                 show(c.convergence_s, 1),
-                show(c.overshoot.map(|o| o * 100.0), 1)
+                show(c.overshoot, FRACTION_DIGITS)
             );
         }
         out.trim_end().to_owned()
     }
 
-    /// One line per check.
+    /// One line per check, value and bounds in the metric's unit.
     pub fn render_checks(&self) -> String {
         let mut out = String::new();
         for c in &self.file.checks {
-            let name = serde_json::to_string(&c.metric).unwrap_or_default();
-            let name = match c.flow {
-                Some(f) => format!("{} (flow {f})", name.trim_matches('"')),
-                None => name.trim_matches('"').to_owned(),
-            };
             let _ = writeln!(
                 out,
-                "check {:<14} [{:>5.1}, {:>5.1}) s: {} in [{}, {}] … {}",
-                name,
+                "check {:<14} [{:>5.1}, {:>5.1}) s: {} in [{}, {}] {} … {}",
+                c.name(),
                 c.from_s,
                 c.to_s,
-                show(c.value, 3),
+                c.value(),
                 c.min,
                 c.max,
+                c.unit.as_str(),
                 if c.passed { "ok" } else { "FAILED" }
             );
         }
@@ -339,12 +400,12 @@ fn direction_name(d: Direction) -> &'static str {
 
 fn row(label: &str, f: &Figures) -> String {
     format!(
-        "{:<22} {:>8} {:>8} {:>11} {:>7} {:>11} {:>12}",
+        "{:<22} {:>8} {:>8} {:>15} {:>15} {:>13} {:>14}",
         label,
         show(f.queue_p50_ms, 1),
         show(f.queue_p95_ms, 1),
-        show(f.utilisation.map(|u| u * 100.0), 1),
-        show(f.loss.map(|l| l * 100.0), 2),
+        show(f.utilisation, FRACTION_DIGITS),
+        show(f.loss, LOSS_DIGITS),
         show(f.target_kbps, 0),
         show(f.goodput_kbps, 0),
     ) + "\n"
@@ -355,11 +416,17 @@ pub(crate) fn show(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
 }
 
-/// The header of the metrics table.
+/// The header of the metrics table: each column with its unit.
 pub fn table_header() -> String {
     format!(
-        "{:<22} {:>8} {:>8} {:>11} {:>7} {:>11} {:>12}",
-        "estimator", "p50 ms", "p95 ms", "utilisation", "loss %", "target kbps", "goodput kbps"
+        "{:<22} {:>8} {:>8} {:>15} {:>15} {:>13} {:>14}",
+        "estimator",
+        "p50 ms",
+        "p95 ms",
+        "util (fraction)",
+        "loss (fraction)",
+        "target kbit/s",
+        "goodput kbit/s"
     )
 }
 

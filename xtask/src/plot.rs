@@ -1,14 +1,24 @@
 //! `plot.svg`: a run's trace as a three-panel figure, the thing a person looks at first.
 //!
 //! - top: capacity (a step line, as the link schedule is), the sender's target, goodput and,
-//!   when the sender reads REMB, the REMB, in kbit/s;
+//!   when the sender reads REMB, the REMB (dashed, over the target it mostly equals), in kbit/s;
 //! - middle: queuing delay in ms, the p50 (solid) and p95 (dashed) of the packets sent in each
 //!   interval, computed from the trace's per-packet record; a trace without packets falls back to
 //!   the per-interval mean;
-//! - bottom: loss in % per interval.
+//! - bottom: loss per interval as a fraction of the packets sent (0 to 1, the unit of the
+//!   checks and of every other output).
 //!
-//! Several runs of one scenario (`scenario compare`) share the figure: one capacity line, and
-//! each run's target, goodput, queuing delay and loss in its own colour.
+//! Several runs of one scenario (`scenario compare`) or the flows of a multi-flow one share the
+//! figure: one capacity line, and **one colour per run or flow in every panel** (its target,
+//! delay and loss lines; its goodput and REMB in a lighter tint of the same colour), so a flow is
+//! followed from panel to panel by its colour alone. Series of one flow differ by stroke: solid
+//! or dashed, thick or tinted. The alternative we had, a pair of colours per flow (target and
+//! delay in one, goodput and loss in another), made flow 1's loss the colour of flow 2's target.
+//!
+//! **Legends sit beside the panels**, in a column of their own to the right of each panel, so
+//! they never cover a curve (a corner legend inside the data area hid the end of the run, where
+//! the settled state is). Each entry's swatch is drawn with the stroke of its line: a dashed
+//! line has a dashed swatch.
 //!
 //! SVG rather than PNG: it needs no fonts or system libraries at build time (plotters' SVG
 //! backend writes labels as `<text>` and leaves the font to the viewer), it diffs as text, and the
@@ -19,29 +29,48 @@ use bwe_e2e::Trace;
 use bwe_e2e::metrics::nearest_rank;
 use plotters::backend::SVGBackend;
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use vnet_sim::SimDuration;
 
 /// One run to draw.
 #[derive(Debug, Clone, Copy)]
 pub struct Run<'a> {
-    /// Legend prefix when there are several runs (the estimator's name).
+    /// Legend prefix when there are several runs (the estimator's name, or `flow N`).
     pub label: &'a str,
     /// What it recorded.
     pub trace: &'a Trace,
 }
 
-const WIDTH: u32 = 1200;
+const WIDTH: u32 = 1300;
+/// The page's height when the legends fit; more when a panel has more legend entries.
 const HEIGHT: u32 = 900;
+/// The legend column, right of the panels.
+const LEGEND_WIDTH: u32 = 230;
+/// A legend entry's height, its swatch's length, and the first entry's distance from the top
+/// of its panel.
+const LEGEND_ROW: u32 = 20;
+const SWATCH: i32 = 34;
+const LEGEND_TOP: u32 = 16;
+/// The panels' shares of the page under the title, top to bottom (the bottom takes the rest).
+const TOP_SHARE: u32 = 45;
+const MIDDLE_SHARE: u32 = 30;
+/// A dashed line's dash and gap, in pixels: long enough to read as dashes on a noisy series.
+const DASH: i32 = 8;
+const GAP: i32 = 5;
 const CAPACITY: RGBColor = RGBColor(0, 0, 0);
-pub(crate) const REMB: RGBColor = RGBColor(44, 160, 44);
-/// (target and queuing delay, goodput and loss) per run, in order.
-pub(crate) const PALETTE: [(RGBColor, RGBColor); 5] = [
-    (RGBColor(31, 119, 180), RGBColor(255, 127, 14)),
-    (RGBColor(214, 39, 40), RGBColor(148, 103, 189)),
-    (RGBColor(140, 86, 75), RGBColor(227, 119, 194)),
-    (RGBColor(23, 190, 207), RGBColor(188, 189, 34)),
-    (RGBColor(127, 127, 127), RGBColor(44, 160, 44)),
+/// One colour per run or flow, in order (then again); ours blue and rtc::Gcc red in a
+/// comparison, as on the frontier.
+pub(crate) const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
+    RGBColor(23, 190, 207),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
 ];
 
 /// The font family of every label; SVG leaves the face to the viewer.
@@ -64,6 +93,12 @@ fn kbps(r: Bitrate) -> f64 {
 
 fn ms(d: SimDuration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// `c` halfway to white: the same hue, for a flow's second series in one panel (goodput).
+fn tint(c: RGBColor) -> RGBColor {
+    let half = |v: u8| v + (255 - v) / 2;
+    RGBColor(half(c.0), half(c.1), half(c.2))
 }
 
 /// Splits a series with gaps into the unbroken stretches a line can join.
@@ -167,19 +202,41 @@ fn y_max<'a>(series: impl IntoIterator<Item = &'a Segments>, floor: f64) -> f64 
         .fold(floor, f64::max)
 }
 
+/// Decimals of the y tick labels of an axis from 0 to `top`: enough for a tenth of it to show
+/// one significant digit (none from 10 up, 3 for a loss axis of 0 to 0.01).
+fn tick_digits(top: f64) -> usize {
+    let step = top / 10.0;
+    if step.is_finite() && step > 0.0 {
+        (-step.log10()).ceil().clamp(0.0, 4.0) as usize
+    } else {
+        0
+    }
+}
+
+/// How a line is stroked, in pixels of width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stroke {
+    Solid(u32),
+    /// [`DASH`] drawn, [`GAP`] left, along the line.
+    Dashed(u32),
+}
+
 struct Line {
     label: String,
     color: RGBColor,
-    dashed: bool,
+    stroke: Stroke,
+    /// Lines are drawn by layer, lowest first, and listed in the legend in the order given.
+    layer: u8,
     segments: Segments,
 }
 
 impl Line {
-    fn solid(label: String, color: RGBColor, segments: Segments) -> Self {
+    fn new(label: String, color: RGBColor, stroke: Stroke, layer: u8, segments: Segments) -> Self {
         Self {
             label,
             color,
-            dashed: false,
+            stroke,
+            layer,
             segments,
         }
     }
@@ -189,20 +246,46 @@ pub(crate) fn err(e: impl std::fmt::Display) -> String {
     format!("plot: {e}")
 }
 
+/// Draws `points` (pixels or data coordinates) in `area` with `stroke`.
+fn stroke_path<DB, CT>(
+    area: &DrawingArea<DB, CT>,
+    points: &[CT::From],
+    color: RGBColor,
+    stroke: Stroke,
+) -> Result<(), String>
+where
+    DB: DrawingBackend,
+    CT: plotters::coord::CoordTranslate,
+    CT::From: Clone,
+{
+    match stroke {
+        Stroke::Solid(w) => area.draw(&PathElement::new(points.to_vec(), color.stroke_width(w))),
+        Stroke::Dashed(w) => area.draw(&DashedPathElement::new(
+            points.iter().cloned(),
+            DASH,
+            GAP,
+            color.stroke_width(w),
+        )),
+    }
+    .map_err(err)
+}
+
+/// One panel: the chart in `area`, its legend in `legend` (the column beside it).
 fn panel(
     area: &Area<'_>,
+    legend: &Area<'_>,
     x_max: f64,
     y_desc: &str,
     y_floor: f64,
-    y_digits: usize,
     lines: &[Line],
 ) -> Result<(), String> {
     let y_top = y_max(lines.iter().map(|l| &l.segments), y_floor);
+    let digits = tick_digits(y_top);
     let mut chart = ChartBuilder::on(area)
         .margin(10)
-        .margin_right(30)
+        .margin_right(20)
         .x_label_area_size(35)
-        .y_label_area_size(60)
+        .y_label_area_size(70)
         .build_cartesian_2d(0.0..x_max, 0.0..y_top)
         .map_err(err)?;
     chart
@@ -210,42 +293,34 @@ fn panel(
         .x_desc("time (s)")
         .y_desc(y_desc)
         .x_label_formatter(&|x| format!("{x:.0}"))
-        // Decimals only where the axis is short enough to need them.
-        .y_label_formatter(&|y| {
-            let digits = if y_top >= 10.0 { 0 } else { y_digits };
-            format!("{y:.digits$}")
-        })
+        .y_label_formatter(&|y| format!("{y:.digits$}"))
         .label_style((FONT, LABEL_SIZE))
         .axis_desc_style((FONT, AXIS_SIZE))
         .light_line_style(WHITE)
         .draw()
         .map_err(err)?;
-    for line in lines {
-        let style = line.color.stroke_width(if line.dashed { 1 } else { 2 });
-        for (i, seg) in line.segments.iter().enumerate() {
-            let drawn = if line.dashed {
-                chart.draw_series(DashedLineSeries::new(seg.iter().copied(), 6, 4, style))
-            } else {
-                chart.draw_series(LineSeries::new(seg.iter().copied(), style))
-            }
-            .map_err(err)?;
-            // One legend entry per line, however many gaps split it.
-            if i == 0 {
-                let color = line.color;
-                drawn
-                    .label(line.label.as_str())
-                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color));
-            }
+    let plot = chart.plotting_area();
+    let mut order: Vec<&Line> = lines.iter().collect();
+    order.sort_by_key(|l| l.layer);
+    for line in order {
+        for seg in &line.segments {
+            stroke_path(plot, seg, line.color, line.stroke)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT, LABEL_SIZE))
-        .draw()
-        .map_err(err)?;
+    draw_legend(legend, lines)
+}
+
+/// The legend column of one panel: one entry per line, its swatch stroked as the line is.
+fn draw_legend(area: &Area<'_>, lines: &[Line]) -> Result<(), String> {
+    // Centred on the swatch's height, not hung from it.
+    let style =
+        TextStyle::from((FONT, LABEL_SIZE).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, line) in lines.iter().enumerate() {
+        let y = (LEGEND_TOP + LEGEND_ROW * i as u32) as i32;
+        stroke_path(area, &[(6, y), (6 + SWATCH, y)], line.color, line.stroke)?;
+        area.draw(&Text::new(line.label.clone(), (14 + SWATCH, y), &style))
+            .map_err(err)?;
+    }
     Ok(())
 }
 
@@ -262,9 +337,9 @@ pub(crate) fn titled_page<'a>(
         .map_err(err)
 }
 
-/// Renders `runs` of one scenario as an SVG document titled `title`.
-pub fn render(title: &str, runs: &[Run<'_>]) -> Result<String, String> {
-    let x_max = duration(runs);
+/// The three panels' lines: rates, queuing delay, loss. Run `i` has colour `PALETTE[i]` in all
+/// three.
+fn lines(runs: &[Run<'_>]) -> [Vec<Line>; 3] {
     let name = |run: &Run<'_>, what: &str| {
         if runs.len() > 1 {
             format!("{} {what}", run.label)
@@ -276,23 +351,29 @@ pub fn render(title: &str, runs: &[Run<'_>]) -> Result<String, String> {
     let mut delays = Vec::new();
     let mut losses = Vec::new();
     if let Some(first) = runs.first() {
-        rates.push(Line::solid(
+        rates.push(Line::new(
             "capacity".to_owned(),
             CAPACITY,
+            Stroke::Solid(2),
+            3,
             capacity_steps(first.trace),
         ));
     }
-    for (run, &(main, second)) in runs.iter().zip(PALETTE.iter().cycle()) {
+    for (run, &color) in runs.iter().zip(PALETTE.iter().cycle()) {
         let half = secs(run.trace.interval) / 2.0;
         let rows = &run.trace.rows;
-        rates.push(Line::solid(
+        rates.push(Line::new(
             name(run, "target"),
-            main,
+            color,
+            Stroke::Solid(2),
+            1,
             segments(rows.iter().map(|r| (secs(r.t), r.target.map(kbps)))),
         ));
-        rates.push(Line::solid(
+        rates.push(Line::new(
             name(run, "goodput"),
-            second,
+            tint(color),
+            Stroke::Solid(2),
+            0,
             segments(
                 rows.iter()
                     .map(|r| (secs(r.t) + half, Some(kbps(r.goodput)))),
@@ -300,182 +381,100 @@ pub fn render(title: &str, runs: &[Run<'_>]) -> Result<String, String> {
         ));
         let remb = segments(rows.iter().map(|r| (secs(r.t), r.remb.map(kbps))));
         if !remb.is_empty() {
-            let color = if runs.len() > 1 {
-                main.mix(0.5)
-            } else {
-                REMB.into()
-            };
-            let RGBAColor(r, g, b, _) = color;
-            rates.push(Line::solid(name(run, "REMB"), RGBColor(r, g, b), remb));
+            // Tinted and on top: where the target is the REMB, as it mostly is, the dashes
+            // show on the target's line instead of vanishing into it.
+            rates.push(Line::new(
+                name(run, "REMB (dashed)"),
+                tint(color),
+                Stroke::Dashed(2),
+                2,
+                remb,
+            ));
         }
         match queue_delay(run.trace) {
             (p50, Some(p95)) => {
-                delays.push(Line::solid(name(run, "p50"), main, p50));
-                delays.push(Line {
-                    label: name(run, "p95 (dashed)"),
-                    color: main,
-                    dashed: true,
-                    segments: p95,
-                });
+                delays.push(Line::new(name(run, "p50"), color, Stroke::Solid(2), 1, p50));
+                delays.push(Line::new(
+                    name(run, "p95 (dashed)"),
+                    color,
+                    Stroke::Dashed(2),
+                    0,
+                    p95,
+                ));
             }
-            (mean, None) => delays.push(Line::solid(name(run, "mean"), main, mean)),
+            (mean, None) => delays.push(Line::new(
+                name(run, "mean"),
+                color,
+                Stroke::Solid(2),
+                1,
+                mean,
+            )),
         }
-        losses.push(Line::solid(
+        losses.push(Line::new(
             name(run, "loss"),
-            second,
-            segments(
-                rows.iter()
-                    .map(|r| (secs(r.t) + half, r.loss.map(|l| l * 100.0))),
-            ),
+            color,
+            Stroke::Solid(2),
+            0,
+            segments(rows.iter().map(|r| (secs(r.t) + half, r.loss))),
         ));
     }
+    [rates, delays, losses]
+}
 
+/// The page's height: [`HEIGHT`], or more when a panel's legend needs it.
+fn page_height(panels: &[Vec<Line>; 3]) -> u32 {
+    let shares = [TOP_SHARE, MIDDLE_SHARE, 100 - TOP_SHARE - MIDDLE_SHARE];
+    let title = 50;
+    panels
+        .iter()
+        .zip(shares)
+        .map(|(lines, share)| {
+            let needed = 2 * LEGEND_TOP + LEGEND_ROW * lines.len() as u32;
+            needed * 100 / share + title
+        })
+        .fold(HEIGHT, u32::max)
+}
+
+/// Renders `runs` of one scenario as an SVG document titled `title`.
+pub fn render(title: &str, runs: &[Run<'_>]) -> Result<String, String> {
+    let x_max = duration(runs);
+    let panels = lines(runs);
+    let height = page_height(&panels);
+    let [rates, delays, losses] = panels;
     let mut svg = String::new();
     {
-        let root = titled_page(&mut svg, (WIDTH, HEIGHT), title)?;
-        let (top, rest) = root.split_vertically(HEIGHT * 45 / 100);
-        let (middle, bottom) = rest.split_vertically(HEIGHT * 30 / 100);
-        panel(&top, x_max, "kbit/s", 100.0, 0, &rates)?;
-        panel(&middle, x_max, "queuing delay (ms)", 10.0, 0, &delays)?;
-        panel(&bottom, x_max, "loss (%)", 1.0, 1, &losses)?;
+        let root = titled_page(&mut svg, (WIDTH, height), title)?;
+        let (plots, legends) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
+        let (_, under_title) = plots.dim_in_pixel();
+        let (top_h, middle_h) = (
+            under_title * TOP_SHARE / 100,
+            under_title * MIDDLE_SHARE / 100,
+        );
+        let (top, rest) = plots.split_vertically(top_h);
+        let (middle, bottom) = rest.split_vertically(middle_h);
+        let (top_legend, rest) = legends.split_vertically(top_h);
+        let (middle_legend, bottom_legend) = rest.split_vertically(middle_h);
+        panel(&top, &top_legend, x_max, "rate (kbit/s)", 100.0, &rates)?;
+        panel(
+            &middle,
+            &middle_legend,
+            x_max,
+            "queuing delay (ms)",
+            10.0,
+            &delays,
+        )?;
+        panel(
+            &bottom,
+            &bottom_legend,
+            x_max,
+            "loss (fraction of packets)",
+            0.01,
+            &losses,
+        )?;
         root.present().map_err(err)?;
     }
     Ok(svg)
 }
 
 #[cfg(test)]
-mod tests {
-    use bwe_e2e::{PacketSample, TraceRow};
-
-    use super::*;
-
-    /// plotters' SVG backend writes each label on its own line inside `<text>`.
-    fn has_text(svg: &str, text: &str) -> bool {
-        svg.contains(&format!("\n{text}\n</text>"))
-    }
-
-    fn trace(with_packets: bool) -> Trace {
-        let interval = SimDuration::from_millis(200);
-        let rows = (0..20u64)
-            .map(|i| TraceRow {
-                t: SimDuration::from_millis(200 * i),
-                capacity: Some(Bitrate::from_kbps(if i < 10 { 1000 } else { 500 })),
-                send_rate: Bitrate::from_kbps(400 + 20 * i),
-                goodput: Bitrate::from_kbps(380 + 20 * i),
-                target: Some(Bitrate::from_kbps(400 + 25 * i)),
-                remb: None,
-                queue_delay: (i != 5).then(|| SimDuration::from_millis(3 * i)),
-                loss: Some(if i == 15 { 0.02 } else { 0.0 }),
-                pacer_queue: None,
-            })
-            .collect();
-        let packets = if with_packets {
-            (0..400u64)
-                .map(|k| PacketSample {
-                    sent: SimDuration::from_millis(10 * k),
-                    size: 1200,
-                    queue_delay: (k % 50 != 0).then(|| SimDuration::from_millis(k % 17)),
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Trace {
-            interval,
-            rows,
-            packets,
-        }
-    }
-
-    /// The figure is an artefact of a seeded run: the same trace must give the same bytes, or
-    /// regenerating it would show changes that are not there.
-    #[test]
-    fn the_same_trace_renders_byte_identical_svg() {
-        let t = trace(true);
-        let runs = [Run {
-            label: "ours",
-            trace: &t,
-        }];
-        let a = render("rfc8867-5.1 ours-send-side", &runs).expect("renders");
-        let b = render("rfc8867-5.1 ours-send-side", &runs).expect("renders");
-        assert_eq!(a, b);
-    }
-
-    /// Every series a reader looks for is drawn and named in a legend, under the title.
-    #[test]
-    fn a_single_run_draws_capacity_target_goodput_delay_and_loss() {
-        let t = trace(true);
-        let svg = render(
-            "rfc8867-5.1 ours-send-side",
-            &[Run {
-                label: "ours",
-                trace: &t,
-            }],
-        )
-        .expect("renders");
-        assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
-        assert!(has_text(&svg, "rfc8867-5.1 ours-send-side"));
-        for label in [
-            "capacity",
-            "target",
-            "goodput",
-            "p50",
-            "p95 (dashed)",
-            "loss",
-        ] {
-            assert!(has_text(&svg, label), "no {label}");
-        }
-        assert!(!has_text(&svg, "REMB"), "no REMB line without REMB samples");
-        assert!(svg.contains("<polyline"), "lines are drawn");
-    }
-
-    /// Capacity is a schedule of steps, so it is drawn as one: the drop from 1000 to 500 kbit/s
-    /// is a vertical edge at 2 s, not a ramp across an interval.
-    #[test]
-    fn capacity_is_a_step_line() {
-        let steps = capacity_steps(&trace(false));
-        assert_eq!(steps.len(), 1);
-        let s = &steps[0];
-        let at_2s: Vec<_> = s.iter().filter(|p| (p.0 - 2.0).abs() < 1e-9).collect();
-        assert_eq!(at_2s, [&(2.0, 1000.0), &(2.0, 500.0)]);
-    }
-
-    /// Without per-packet samples the middle panel still shows something: the per-interval
-    /// mean, broken where an interval delivered nothing rather than drawn through zero.
-    #[test]
-    fn without_packets_queuing_delay_is_the_interval_mean_with_gaps() {
-        let (mean, p95) = queue_delay(&trace(false));
-        assert!(p95.is_none());
-        assert_eq!(mean.len(), 2, "split at the interval without a delay");
-    }
-
-    /// Two runs share one capacity line, each with its own named series.
-    #[test]
-    fn a_comparison_names_each_run() {
-        let a = trace(true);
-        let b = trace(false);
-        let svg = render(
-            "rfc8867-5.1",
-            &[
-                Run {
-                    label: "ours",
-                    trace: &a,
-                },
-                Run {
-                    label: "rtc-gcc",
-                    trace: &b,
-                },
-            ],
-        )
-        .expect("renders");
-        for label in [
-            "ours target",
-            "rtc-gcc target",
-            "ours p95 (dashed)",
-            "rtc-gcc mean",
-        ] {
-            assert!(has_text(&svg, label), "no {label}");
-        }
-        assert_eq!(svg.matches("\ncapacity\n</text>").count(), 1);
-    }
-}
+mod tests;

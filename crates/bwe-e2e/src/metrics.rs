@@ -194,8 +194,9 @@ fn ms(d: Option<SimDuration>) -> String {
     )
 }
 
-fn pct(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".to_owned(), |x| format!("{:.1} %", x * 100.0))
+/// A fraction as it is, 0 to 1 (never a percentage: the checks bound it in 0..1 too).
+fn fraction(x: Option<f64>, digits: usize) -> String {
+    x.map_or_else(|| "-".to_owned(), |x| format!("{x:.digits$}"))
 }
 
 fn kbps(r: Option<Bitrate>) -> String {
@@ -205,6 +206,7 @@ fn kbps(r: Option<Bitrate>) -> String {
     )
 }
 
+/// One line: delays in ms, utilisation and loss as fractions (0 to 1), rates in kbit/s.
 impl fmt::Display for Metrics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -215,8 +217,8 @@ impl fmt::Display for Metrics {
             self.to.as_secs_f64(),
             ms(self.queue_p50),
             ms(self.queue_p95),
-            pct(self.utilisation),
-            pct(self.loss),
+            fraction(self.utilisation, 3),
+            fraction(self.loss, 4),
             kbps(self.send_rate),
             kbps(self.goodput),
             kbps(self.target),

@@ -250,17 +250,18 @@ fn kbps(rate: Option<Bitrate>) -> String {
 }
 
 impl Trace {
-    /// A compact table, one line per second (the row at each whole second): time, capacity,
-    /// target, REMB, send rate and goodput in kbit/s, mean queuing delay in ms, loss in %.
+    /// A compact table, one line per second (the row at each whole second): time in s,
+    /// capacity, target, REMB, send rate and goodput in kbit/s, mean queuing delay in ms, loss as
+    /// a fraction of the packets sent (as everywhere: `trace.csv`, `metrics.json`, the checks).
     pub fn render(&self) -> String {
         let mut out = String::from(
-            "    t   cap_kbps target_kbps remb_kbps send_kbps goodput_kbps queue_ms loss_%\n",
+            "  t_s   cap_kbps target_kbps remb_kbps send_kbps goodput_kbps queue_ms loss_fraction\n",
         );
         let per_second = (1_000_000_000 / self.interval.as_nanos().max(1)).max(1) as usize;
         for row in self.rows.iter().step_by(per_second) {
             let _ = writeln!(
                 out,
-                "{:5.1} {:>10} {:>11} {:>9} {:>9.0} {:>12.0} {:>8} {:>6}",
+                "{:5.1} {:>10} {:>11} {:>9} {:>9.0} {:>12.0} {:>8} {:>13}",
                 row.t.as_secs_f64(),
                 kbps(row.capacity),
                 kbps(row.target),
@@ -272,7 +273,7 @@ impl Trace {
                     |d| format!("{:.1}", d.as_secs_f64() * 1e3)
                 ),
                 row.loss
-                    .map_or_else(|| "-".to_owned(), |l| format!("{:.1}", l * 100.0)),
+                    .map_or_else(|| "-".to_owned(), |l| format!("{l:.4}")),
             );
         }
         out

@@ -42,20 +42,20 @@ fn send_side_holds_queue_on_the_spike_schedule_vs_rtc_gcc() {
     let (gcc, gcc_trace) = spike_call(Estimator::RtcGcc);
     println!("ours (send side):\n{ours_trace}\nrtc::Gcc:\n{gcc_trace}");
     println!(
-        "{:<18} {:>8} {:>8} {:>12} {:>7}",
-        "estimator", "p50 ms", "p95 ms", "utilisation", "loss"
+        "{:<18} {:>8} {:>8} {:>15} {:>15}",
+        "estimator", "p50 ms", "p95 ms", "util (fraction)", "loss (fraction)"
     );
     for (name, m) in [
         (Estimator::OursSendSide.name(), &ours),
         (Estimator::RtcGcc.name(), &gcc),
     ] {
         println!(
-            "{:<18} {:>8.1} {:>8.1} {:>11.1}% {:>6.1}%",
+            "{:<18} {:>8.1} {:>8.1} {:>15.3} {:>15.4}",
             name,
             ms(m.queue_p50),
             ms(m.queue_p95),
-            m.utilisation.unwrap_or(f64::NAN) * 100.0,
-            m.loss.unwrap_or(f64::NAN) * 100.0,
+            m.utilisation.unwrap_or(f64::NAN),
+            m.loss.unwrap_or(f64::NAN),
         );
     }
     let ours_p95 = ms(ours.queue_p95);

@@ -6,6 +6,7 @@ pub mod file;
 pub mod run;
 
 pub use file::{
-    CheckSpec, DirectionName, EstimatorName, MediaName, MetricName, Scenario, load, parse,
+    CheckSpec, DirectionName, EstimatorName, MediaName, MetricName, MetricUnit, Scenario, load,
+    parse,
 };
 pub use run::{CheckResult, FlowOut, ScenarioRun, run};

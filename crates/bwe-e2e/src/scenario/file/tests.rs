@@ -272,3 +272,67 @@ fn a_duration_beyond_an_hour_is_refused_with_the_reason() {
         "{err}"
     );
 }
+
+/// `known_failing` carries its reason into the scenario; an empty reason, a file without checks
+/// (which cannot fail) and a misspelt key are refused, located.
+#[test]
+fn known_failing_needs_a_reason_and_a_check() {
+    let s = parse("good.toml", GOOD, Path::new(".")).expect("valid");
+    assert_eq!(s.known_failing, None);
+    let marked = GOOD.replace(
+        "duration_s = 20",
+        "duration_s = 20\nknown_failing = \" p95 80 ms against 50: the drain is slow \"",
+    );
+    let s = parse("marked.toml", &marked, Path::new(".")).expect("valid");
+    assert_eq!(
+        s.known_failing.as_deref(),
+        Some("p95 80 ms against 50: the drain is slow")
+    );
+
+    let empty = GOOD.replace("duration_s = 20", "duration_s = 20\nknown_failing = \" \"");
+    let err = parse("bad.toml", &empty, Path::new(".")).expect_err("no reason");
+    assert!(
+        err.starts_with("bad.toml:5:17: known_failing needs the reason"),
+        "{err}"
+    );
+    let unchecked = marked.split("[[check]]").next().unwrap_or_default();
+    let err = parse("bad.toml", unchecked, Path::new(".")).expect_err("nothing to fail");
+    assert!(
+        err.starts_with("bad.toml:5:17: known_failing marks"),
+        "{err}"
+    );
+    let misspelt = GOOD.replace("duration_s = 20", "duration_s = 20\nknown_failure = \"x\"");
+    let err = parse("bad.toml", &misspelt, Path::new(".")).expect_err("unknown key");
+    assert!(
+        err.starts_with("bad.toml:5:1: unknown field `known_failure`"),
+        "{err}"
+    );
+}
+
+/// Every metric names its unit, and the dimensionless ones are fractions or ratios, never
+/// percentages: the checks in the shipped files bound `utilisation` and `loss` in 0..1.
+#[test]
+fn every_metric_has_a_unit() {
+    assert_eq!(MetricName::Utilisation.unit(), MetricUnit::Fraction);
+    assert_eq!(MetricName::Loss.unit(), MetricUnit::Fraction);
+    assert_eq!(MetricName::Overshoot.unit(), MetricUnit::Fraction);
+    assert_eq!(MetricName::Fairness5s.unit(), MetricUnit::Ratio);
+    assert_eq!(MetricName::QueueP95Ms.unit(), MetricUnit::Ms);
+    assert_eq!(MetricName::ConvergenceS.unit(), MetricUnit::S);
+    assert_eq!(MetricName::MinTargetKbps.unit(), MetricUnit::Kbps);
+    assert_eq!(MetricUnit::Kbps.as_str(), "kbit/s");
+}
+
+/// A check starting at or after the end of the run measures an empty window; it is refused when
+/// the file is read, as one with `to_s` would be (found by the `scenario_file` fuzz target).
+#[test]
+fn a_check_window_starting_at_the_end_is_refused() {
+    let open = GOOD.replace("max = 50", "max = 50\nfrom_s = 20");
+    let err = parse("bad.toml", &open, Path::new(".")).expect_err("empty window");
+    assert!(
+        err.starts_with("bad.toml:11:1: ") && err.contains("from_s < to_s <= duration_s"),
+        "{err}"
+    );
+    let inside = GOOD.replace("max = 50", "max = 50\nfrom_s = 19");
+    assert!(parse("good.toml", &inside, Path::new(".")).is_ok());
+}
