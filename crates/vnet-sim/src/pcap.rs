@@ -326,6 +326,12 @@ fn parse_record(
     if data.len() < HEADERS_LEN {
         return Err(bad("shorter than an IPv4 and a UDP header"));
     }
+    // Also keeps the length arithmetic below from going negative.
+    if original < data.len() {
+        return Err(bad(
+            "more bytes captured than the datagram's original length",
+        ));
+    }
     let (ip, rest) = data.split_at(IPV4_HEADER_LEN);
     if ip[0] != 0x45 || ip[9] != PROTOCOL_UDP {
         return Err(bad("not IPv4 without options carrying UDP"));
@@ -466,6 +472,34 @@ mod tests {
         ));
         assert_eq!(writer.records(), 0);
         assert_eq!(writer.get_ref().len(), GLOBAL_HEADER_LEN);
+    }
+
+    /// A record claiming fewer original bytes than it holds (here none at all, with IP and UDP
+    /// length fields to match) is refused, not read into a negative length (found by the
+    /// `pcap_read` fuzz target: it panicked on an overflowing subtraction).
+    #[test]
+    fn a_record_shorter_than_what_it_captured_is_refused() {
+        let mut writer = PcapWriter::new(Vec::new()).expect("a Vec accepts writes");
+        writer
+            .write_udp(SimTime::ZERO, addr(1, 1), addr(2, 2), b"xyz")
+            .expect("fits");
+        let good = writer.into_inner();
+        for original in [0u16, 19, 27, 30] {
+            let mut bytes = good.clone();
+            let record = GLOBAL_HEADER_LEN;
+            bytes[record + 12..record + 16].copy_from_slice(&u32::from(original).to_le_bytes());
+            let ip = record + RECORD_HEADER_LEN;
+            bytes[ip + 2..ip + 4].copy_from_slice(&original.to_be_bytes());
+            bytes[ip + 10..ip + 12].fill(0);
+            let checksum = internet_checksum(&bytes[ip..ip + IPV4_HEADER_LEN]);
+            bytes[ip + 10..ip + 12].copy_from_slice(&checksum.to_be_bytes());
+            let udp_len = original.saturating_sub(IPV4_HEADER_LEN as u16);
+            bytes[ip + 24..ip + 26].copy_from_slice(&udp_len.to_be_bytes());
+            assert!(
+                matches!(read_udp(&bytes), Err(PcapError::Record { index: 0, .. })),
+                "original length {original}"
+            );
+        }
     }
 
     /// A corrupted file is reported with where it went wrong.

@@ -7,12 +7,18 @@
 use bwe_core::Bitrate;
 use rtc::rtcp::payload_feedbacks::receiver_estimated_maximum_bitrate::ReceiverEstimatedMaximumBitrate;
 
-/// A REMB from `sender_ssrc` capping `ssrcs` at `bitrate`.
+/// The most SSRCs one REMB lists: its count field is one byte.
+pub const MAX_SSRCS: usize = u8::MAX as usize;
+
+/// A REMB from `sender_ssrc` capping `ssrcs` at `bitrate`; only the first [`MAX_SSRCS`] are
+/// listed (rtc-rtcp 0.21.1 writes the count modulo 256 and the message no longer parses as
+/// written). A sender applies a REMB to the whole session, so the cap still reaches every stream.
 pub fn build(
     sender_ssrc: u32,
     bitrate: Bitrate,
-    ssrcs: Vec<u32>,
+    mut ssrcs: Vec<u32>,
 ) -> ReceiverEstimatedMaximumBitrate {
+    ssrcs.truncate(MAX_SSRCS);
     ReceiverEstimatedMaximumBitrate {
         sender_ssrc,
         // f32 carries 24 significant bits; REMB itself carries 18, so nothing is lost here.
@@ -22,9 +28,12 @@ pub fn build(
 }
 
 /// The bitrate a received REMB carries, or `None` when it is not a rate (negative, NaN,
-/// infinite): such a message is ignored rather than clamped into something plausible.
+/// infinite): such a message is ignored rather than clamped into something plausible. A rate
+/// beyond what a `Bitrate` holds (REMB reaches 2⁸¹ bit/s) is no limit at all and saturates;
+/// ignoring it would leave an older, lower cap in force.
 pub fn bitrate(remb: &ReceiverEstimatedMaximumBitrate) -> Option<Bitrate> {
-    Bitrate::try_from_bps_f64(f64::from(remb.bitrate))
+    let bps = f64::from(remb.bitrate);
+    (bps.is_finite() && bps >= 0.0).then(|| Bitrate::saturating_from_bps_f64(bps))
 }
 
 #[cfg(test)]
@@ -61,6 +70,31 @@ mod tests {
             };
             assert_eq!(bitrate(&remb), None, "{value}");
         }
+    }
+
+    /// A REMB lists at most 255 SSRCs; more would overflow its one-byte count and the message
+    /// would read back as a different one (found by the `remb_packet` fuzz target).
+    #[test]
+    fn more_than_255_ssrcs_are_cut_to_255_and_read_back_as_sent() {
+        let ssrcs: Vec<u32> = (0..300).collect();
+        let bytes = build(1, Bitrate::from_kbps(500), ssrcs)
+            .marshal()
+            .expect("marshal");
+        let back = ReceiverEstimatedMaximumBitrate::unmarshal(&mut &bytes[..]).expect("unmarshal");
+        assert_eq!(back.ssrcs, (0..255).collect::<Vec<u32>>());
+    }
+
+    /// A REMB above 2⁶⁴ bit/s is a valid message lifting the cap, not a malformed one: it must
+    /// replace the previous cap rather than be ignored (found by the REMB property test in
+    /// `tests/malformed_input_is_counted_never_fatal.rs`).
+    #[test]
+    fn a_rate_beyond_u64_saturates_instead_of_being_refused() {
+        let mut bytes = build(1, Bitrate::ZERO, vec![5]).marshal().expect("marshal");
+        // Exponent 63, mantissa 2¹⁷: 2⁸⁰ bit/s.
+        bytes[17..20].copy_from_slice(&[63 << 2 | 0b10, 0, 0]);
+        let remb = ReceiverEstimatedMaximumBitrate::unmarshal(&mut &bytes[..]).expect("unmarshal");
+        assert_eq!(f64::from(remb.bitrate), 2f64.powi(80));
+        assert_eq!(bitrate(&remb), Some(Bitrate::from_bps(u64::MAX)));
     }
 
     /// rtc-rtcp 0.21.1 decodes a zero mantissa as 2^(exponent + 23) instead of 0 (the implicit

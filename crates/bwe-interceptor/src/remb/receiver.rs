@@ -180,6 +180,7 @@ impl RembInterceptor {
             return;
         };
         if message.has(&Attribute::RecoveredByFec) {
+            self.stats.recovered_by_fec += 1;
             return;
         }
         let extension = header
@@ -619,5 +620,6 @@ mod tests {
         remb.handle_read(msg).expect("read");
         assert!(remb.poll_read().is_some());
         assert_eq!(remb.stats().fed, 0);
+        assert_eq!(remb.stats().recovered_by_fec, 1, "skipped, but counted");
     }
 }

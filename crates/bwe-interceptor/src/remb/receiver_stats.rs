@@ -26,6 +26,8 @@ pub struct RembReceiverStats {
     pub not_negotiated: u64,
     /// Packets of SSRCs never bound as remote streams; passed through untouched.
     pub unbound: u64,
+    /// Packets rebuilt by FEC, which never arrived at the instant they carry; not fed.
+    pub recovered_by_fec: u64,
     /// REMB messages sent.
     pub rembs_sent: u64,
     /// The bitrate of the last REMB sent.

@@ -55,7 +55,10 @@ pub fn handshake_estimate(
     let serialise = slowest.map_or(SimDuration::ZERO, |rate: Rate| {
         SimDuration::from_nanos((HANDSHAKE_BYTES * 8).saturating_mul(1_000_000_000) / rate.bps())
     });
-    SimDuration::from_millis(500) + SimDuration::from_nanos(rtt.as_nanos() / 2 * 9) + serialise
+    // Saturating: a file may give a jitter of centuries.
+    SimDuration::from_millis(500)
+        + SimDuration::from_nanos((rtt.as_nanos() / 2).saturating_mul(9))
+        + serialise
 }
 
 /// The default connect timeout: [`BASE_CONNECT_TIMEOUT`], or twice the estimate when that is
@@ -142,6 +145,25 @@ mod tests {
             ..link(1_000, None)
         };
         assert!(secs(&jittery, &link(1_000, None)) > secs(&link(1_000, None), &link(1_000, None)));
+    }
+
+    /// A jitter bound of centuries (a file's `max_ms` beyond any run) saturates the estimate
+    /// rather than overflowing it (found by the scenario parser's property test).
+    #[test]
+    fn a_huge_jitter_saturates_the_estimate() {
+        let jittery = LinkConfig {
+            jitter: vnet_sim::JitterConfig {
+                distribution: vnet_sim::JitterDistribution::Uniform {
+                    max: SimDuration::from_millis(4_099_276_460_661),
+                },
+                reorder: false,
+            },
+            ..link(0, None)
+        };
+        assert_eq!(
+            default_connect_timeout(&jittery, &link(0, None), SimDuration::ZERO),
+            SimDuration::MAX
+        );
     }
 
     /// A round trip of 4 s can never connect, whatever the timeout; the reason must name the
