@@ -108,4 +108,25 @@ mod tests {
         let back = ReceiverEstimatedMaximumBitrate::unmarshal(&mut &bytes[..]).expect("unmarshal");
         assert_eq!(back.bitrate, 8_388_608.0);
     }
+
+    /// rtc-rtcp 0.21.1 writes a REMB's SSRC count modulo 256, so a message listing 256 SSRCs
+    /// goes out claiming none and does not read back as written: the reason [`build`] lists at
+    /// most [`MAX_SSRCS`]. This test fails when upstream refuses or fixes such a message.
+    #[test]
+    fn upstream_remb_with_256_ssrcs_does_not_read_back() {
+        let remb = ReceiverEstimatedMaximumBitrate {
+            sender_ssrc: 1,
+            bitrate: 500_000.0,
+            ssrcs: (0..256).collect(),
+        };
+        let Ok(bytes) = remb.marshal() else {
+            panic!("upstream now refuses 256 SSRCs: MAX_SSRCS can go");
+        };
+        let back = ReceiverEstimatedMaximumBitrate::unmarshal(&mut &bytes[..]);
+        assert!(
+            back.as_ref().map_or(true, |b| b.ssrcs.len() != 256),
+            "upstream now round-trips 256 SSRCs: {:?}",
+            back.map(|b| b.ssrcs.len())
+        );
+    }
 }
