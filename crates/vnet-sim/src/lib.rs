@@ -119,6 +119,7 @@ pub mod server;
 pub mod sim;
 pub mod stage;
 pub mod stats;
+pub mod tcp;
 pub mod time;
 pub mod trace;
 
@@ -135,12 +136,16 @@ pub use pcap::{PcapError, PcapWriter, UdpRecord, read_udp};
 pub use queue::{Bottleneck, QueueLimit};
 pub use rate::Rate;
 #[cfg(feature = "webrtc")]
-pub use runtime::{HostId, LinkCapture, NetworkStats, SimError, SimJoinHandle, SimRuntime, Sleep};
+pub use runtime::{
+    HostId, LinkCapture, MessagePlan, NetworkStats, SimError, SimJoinHandle, SimRuntime, Sleep,
+    TcpFlow, TcpFlowSnapshot, TcpFlowSpec, TcpTraffic,
+};
 pub use schedule::{RateSchedule, Steps};
 #[cfg(feature = "webrtc")]
 pub use sim::{Sim, SimBuilder};
 pub use stage::{Control, Exit, Sink, Stage};
 pub use stats::{Counter, DropCause, Fate, LinkStats, PacketRecord, QueueDelayStats};
+pub use tcp::{TcpAlgorithm, TcpConfig, TcpPath, TcpReceiver, TcpSender};
 pub use time::{SimDuration, SimTime};
 pub use trace::{
     MahimahiTrace, OPPORTUNITY_BYTES, TraceErrorKind, TraceFileError, TraceParseError,

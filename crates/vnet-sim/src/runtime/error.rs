@@ -148,4 +148,12 @@ pub enum SimError {
     /// The owning [`crate::Sim`] was dropped.
     #[error("the simulation has been shut down")]
     ShutDown,
+    /// A TCP-model flow that cannot run: its configuration, its plan or its ports.
+    #[error("TCP flow {id}: {reason}")]
+    InvalidTcpFlow {
+        /// The flow's id.
+        id: u32,
+        /// What is wrong.
+        reason: String,
+    },
 }

@@ -23,6 +23,7 @@ pub(crate) mod routes;
 mod sim_runtime;
 mod socket;
 pub(crate) mod state;
+pub(crate) mod tcp_flow;
 mod timer;
 
 pub use error::SimError;
@@ -30,4 +31,5 @@ pub use executor::SimJoinHandle;
 pub use link_capture::LinkCapture;
 pub use network::{HostId, NetworkStats, UDP_IPV4_OVERHEAD};
 pub use sim_runtime::SimRuntime;
+pub use tcp_flow::{MessagePlan, TCP_PORT_BASE, TcpFlow, TcpFlowSnapshot, TcpFlowSpec, TcpTraffic};
 pub use timer::Sleep;
