@@ -175,6 +175,30 @@ struct FlowFigures {
     instability: Option<f64>,
 }
 
+/// A TCP-model flow's figures: its packets at the bottleneck, and its endpoints' counters.
+#[derive(Debug, Serialize)]
+struct TcpFigures {
+    tcp: usize,
+    algorithm: &'static str,
+    direction: &'static str,
+    workload: &'static str,
+    start_s: f64,
+    stop_s: f64,
+    /// Its packets at the bottleneck (`goodput_kbps` here is delivery, retransmissions
+    /// included).
+    #[serde(flatten)]
+    figures: Figures,
+    /// Bytes delivered in order at the receiver between its start and stop, as a rate.
+    in_order_kbps: Option<f64>,
+    retransmissions: u64,
+    fast_retransmits: u64,
+    timeouts: u64,
+    transfers_started: u64,
+    transfers_done: u64,
+    transfer_p50_ms: Option<f64>,
+    transfer_p95_ms: Option<f64>,
+}
+
 #[derive(Debug, Serialize)]
 struct ChangeFigures {
     at_s: f64,
@@ -204,6 +228,8 @@ struct MetricsFileOwned {
     fairness_20s: Option<f64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     flows: Vec<FlowFigures>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tcp: Vec<TcpFigures>,
     checks: Vec<CheckOut>,
 }
 
@@ -285,6 +311,13 @@ impl Outcome {
                 .map_err(fail)?;
             }
         }
+        for (i, t) in self.recorded.tcp.iter().enumerate() {
+            std::fs::write(
+                dir.join(format!("trace-tcp{}{suffix}.csv", i + 1)),
+                tcp_csv(t),
+            )
+            .map_err(fail)?;
+        }
         std::fs::write(dir.join(format!("metrics{suffix}.json")), json + "\n").map_err(fail)?;
         std::fs::write(dir.join(format!("plot{suffix}.svg")), svg).map_err(fail)?;
         Ok(())
@@ -337,6 +370,26 @@ impl Outcome {
                 flow.start_s,
                 show(flow.startup_s, 1),
                 show(flow.instability, FRACTION_DIGITS)
+            );
+        }
+        for t in &f.tcp {
+            let label = format!("tcp {} {}", t.tcp, t.algorithm);
+            out.push_str(&row(&label, &t.figures));
+            let _ = writeln!(
+                out,
+                "    {}, {}, {}-{} s, in order {} kbit/s, retransmissions {}, timeouts {}, \
+                 transfers {}/{} (p50 {} ms, p95 {} ms)",
+                t.direction,
+                t.workload,
+                t.start_s,
+                t.stop_s,
+                show(t.in_order_kbps, 0),
+                t.retransmissions,
+                t.timeouts,
+                t.transfers_done,
+                t.transfers_started,
+                show(t.transfer_p50_ms, 0),
+                show(t.transfer_p95_ms, 0)
             );
         }
         out.push_str(&row("aggregate (forward)", &f.aggregate));
@@ -498,6 +551,12 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, String> {
     } else {
         Vec::new()
     };
+    let tcp = recorded
+        .tcp
+        .iter()
+        .enumerate()
+        .map(|(i, t)| tcp_figures(i, t, end))
+        .collect();
     let checks = scenario
         .checks
         .iter()
@@ -522,6 +581,7 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, String> {
         fairness_5s: set.fairness(SimDuration::from_secs(5), zero, end),
         fairness_20s: set.fairness(SimDuration::from_secs(20), zero, end),
         flows,
+        tcp,
         checks,
     };
     Ok(Outcome {
@@ -530,4 +590,63 @@ pub fn run(scenario: &Scenario) -> Result<Outcome, String> {
         aggregate,
         virtual_s: call.duration.as_secs_f64(),
     })
+}
+
+fn tcp_figures(i: usize, t: &bwe_e2e::TcpResult, end: SimDuration) -> TcpFigures {
+    let stop = t.spec.stop.unwrap_or(end);
+    let last = &t.last;
+    let mut durations: Vec<f64> = last
+        .messages_done
+        .iter()
+        .map(|m| m.duration().as_secs_f64() * 1e3)
+        .collect();
+    durations.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        (!durations.is_empty()).then(|| {
+            let rank = ((p * durations.len() as f64).ceil() as usize).clamp(1, durations.len());
+            durations[rank - 1]
+        })
+    };
+    TcpFigures {
+        tcp: i + 1,
+        algorithm: match t.spec.algorithm {
+            vnet_sim::TcpAlgorithm::NewReno => "newreno",
+            _ => "cubic",
+        },
+        direction: direction_name(t.spec.direction),
+        workload: match t.spec.workload {
+            bwe_e2e::TcpWorkload::Bulk => "bulk",
+            bwe_e2e::TcpWorkload::Messages(_) => "messages",
+        },
+        start_s: t.spec.start.as_secs_f64(),
+        stop_s: stop.as_secs_f64(),
+        figures: Figures::of(&t.trace, end),
+        in_order_kbps: t.goodput_bps(t.spec.start, stop).map(|b| b / 1e3),
+        retransmissions: last.sender.retransmissions,
+        fast_retransmits: last.sender.fast_retransmits,
+        timeouts: last.sender.timeouts,
+        transfers_started: last.messages_started,
+        transfers_done: last.messages_done.len() as u64,
+        transfer_p50_ms: pct(0.5),
+        transfer_p95_ms: pct(0.95),
+    }
+}
+
+/// A TCP flow's endpoints per trace row: in-order goodput since the previous row, window and
+/// smoothed RTT.
+fn tcp_csv(t: &bwe_e2e::TcpResult) -> String {
+    let mut out = String::from("t_s,in_order_kbps,cwnd_bytes,srtt_ms\n");
+    for pair in t.samples.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let secs = (b.at - a.at).as_secs_f64();
+        if secs <= 0.0 {
+            continue;
+        }
+        let kbps = (b.delivered - a.delivered) as f64 * 8.0 / secs / 1e3;
+        let srtt = a
+            .srtt
+            .map_or(String::new(), |d| format!("{:.1}", d.as_secs_f64() * 1e3));
+        let _ = writeln!(out, "{:.3},{kbps:.3},{},{srtt}", a.at.as_secs_f64(), a.cwnd);
+    }
+    out
 }

@@ -60,6 +60,7 @@ mod pair;
 pub mod recorder;
 pub mod scenario;
 pub mod target;
+pub mod tcp;
 pub mod video;
 
 pub use audio::{AUDIO_SSRC, AudioSender};
@@ -77,4 +78,5 @@ pub use multi::{
 };
 pub use recorder::{LinkView, PacketSample, QueueDelaySource, Recorder, Sample, Trace, TraceRow};
 pub use target::{EstimatorTap, FnTarget, TappedEstimator, TargetSource};
+pub use tcp::{TcpResult, TcpSample, TcpSpec, TcpWorkload};
 pub use video::VideoSender;

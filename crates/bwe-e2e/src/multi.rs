@@ -44,7 +44,9 @@ use bwe_core::Bitrate;
 
 use vnet_sim::peer::SimPeer;
 use vnet_sim::seed::derive_seed;
-use vnet_sim::{HostId, LinkConfig, LinkStats, Sim, SimDuration, SimTime};
+use vnet_sim::{
+    HostId, LinkConfig, LinkStats, Sim, SimDuration, SimTime, TcpConfig, TcpFlowSpec, TcpTraffic,
+};
 
 use crate::audio::AudioSender;
 use crate::audio_model::AudioConfig;
@@ -56,6 +58,7 @@ use crate::flow::{Activity, Direction, FlowSpec, Media};
 use crate::pair::{PairSpec, Received, connect_pair, read_tracks};
 use crate::recorder::{LinkView, QueueDelaySource, Recorder, Sample, Trace};
 use crate::target::TargetSource;
+use crate::tcp::{TCP_FLOW_ID_BASE, TcpResult, TcpSample, TcpSpec, TcpWorkload};
 use crate::video::{RTX_SSRC, VIDEO_SSRC, VideoSender};
 
 /// A multi-flow call to run. Start from [`MultiCallSpec::new`].
@@ -86,6 +89,9 @@ pub struct MultiCallSpec {
     /// ([`MultiCallResult::capture`], see [`crate::capture`]). Default off: a capture holds
     /// about three copies of everything sent in memory.
     pub capture: bool,
+    /// TCP-model flows competing on the bottleneck (see [`crate::tcp`]); none by default.
+    /// TCP flow `i`'s hosts are `tcp<i+1>-sender` and `tcp<i+1>-receiver`.
+    pub tcp: Vec<TcpSpec>,
 }
 
 impl MultiCallSpec {
@@ -107,6 +113,7 @@ impl MultiCallSpec {
             interval: SimDuration::from_millis(200),
             connect_timeout: SimDuration::from_secs(10),
             capture: false,
+            tcp: Vec::new(),
         }
     }
 }
@@ -155,6 +162,8 @@ pub struct MultiCallResult {
     pub media_start: SimTime,
     /// The links' pcaps and the PeerConnections' taps, when the spec asked for `capture`.
     pub capture: Option<CallCapture>,
+    /// One per TCP flow of the spec, in its order.
+    pub tcp: Vec<TcpResult>,
 }
 
 impl MultiCallResult {
@@ -188,6 +197,8 @@ struct Hosts {
     r2: HostId,
     senders: Vec<HostId>,
     receivers: Vec<HostId>,
+    tcp_senders: Vec<HostId>,
+    tcp_receivers: Vec<HostId>,
 }
 
 fn build_sim(spec: &MultiCallSpec) -> Result<(Sim, Hosts), CallError> {
@@ -204,15 +215,27 @@ fn build_sim(spec: &MultiCallSpec) -> Result<(Sim, Hosts), CallError> {
     let (r1, r2) = (builder.host("r1"), builder.host("r2"));
     let mut senders = Vec::with_capacity(spec.flows.len());
     let mut receivers = Vec::with_capacity(spec.flows.len());
-    for (i, flow) in spec.flows.iter().enumerate() {
-        let sender = builder.host(format!("flow{}-sender", i + 1));
-        let receiver = builder.host(format!("flow{}-receiver", i + 1));
-        let (left, right) = match flow.direction {
+    let mut tcp_senders = Vec::with_capacity(spec.tcp.len());
+    let mut tcp_receivers = Vec::with_capacity(spec.tcp.len());
+    let media = spec
+        .flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (format!("flow{}", i + 1), f.direction, f.access_delay, false));
+    let tcp = spec
+        .tcp
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("tcp{}", i + 1), t.direction, t.access_delay, true));
+    for (name, direction, access_delay, is_tcp) in media.chain(tcp) {
+        let sender = builder.host(format!("{name}-sender"));
+        let receiver = builder.host(format!("{name}-receiver"));
+        let (left, right) = match direction {
             Direction::LeftToRight => (sender, receiver),
             Direction::RightToLeft => (receiver, sender),
         };
         let access = LinkConfig {
-            delay: flow.access_delay,
+            delay: access_delay,
             ..LinkConfig::default()
         };
         builder.path(left, r1, access.clone());
@@ -222,8 +245,13 @@ fn build_sim(spec: &MultiCallSpec) -> Result<(Sim, Hosts), CallError> {
             .route(r1, right, r2)
             .route(right, left, r2)
             .route(r2, left, r1);
-        senders.push(sender);
-        receivers.push(receiver);
+        if is_tcp {
+            tcp_senders.push(sender);
+            tcp_receivers.push(receiver);
+        } else {
+            senders.push(sender);
+            receivers.push(receiver);
+        }
     }
     builder.link(
         r1,
@@ -252,6 +280,8 @@ fn build_sim(spec: &MultiCallSpec) -> Result<(Sim, Hosts), CallError> {
             r2,
             senders,
             receivers,
+            tcp_senders,
+            tcp_receivers,
         },
     ))
 }
@@ -306,7 +336,7 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
         .collect();
 
     let mut tapped = Vec::new();
-    let (finished, media_start) = sim.run(async {
+    let (finished, media_start, tcp_samples, tcp_last) = sim.run(async {
         let mut live = Vec::with_capacity(spec.flows.len());
         for (i, flow) in spec.flows.iter().enumerate() {
             let pair = connect_pair(
@@ -373,6 +403,43 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
                 sim.set_delay(from, to, link.delay_schedule())?;
             }
         }
+        let tcp_flows = spec
+            .tcp
+            .iter()
+            .zip(hosts.tcp_senders.iter().zip(&hosts.tcp_receivers))
+            .zip(TCP_FLOW_ID_BASE..)
+            .map(|((t, (&from, &to)), id)| {
+                sim.spawn_tcp_flow(
+                    from,
+                    to,
+                    TcpFlowSpec {
+                        id,
+                        config: TcpConfig {
+                            algorithm: t.algorithm,
+                            ..TcpConfig::default()
+                        },
+                        start: crate::tcp::at(media_start, t.start),
+                        stop: t.stop.map(|s| crate::tcp::at(media_start, s)),
+                        traffic: match t.workload {
+                            TcpWorkload::Bulk => TcpTraffic::Bulk,
+                            TcpWorkload::Messages(plan) => TcpTraffic::Messages(plan),
+                        },
+                    },
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tcp_samples = vec![Vec::new(); tcp_flows.len()];
+        let sample_tcp = |samples: &mut Vec<Vec<TcpSample>>, now: SimTime| {
+            for (flow, out) in tcp_flows.iter().zip(samples.iter_mut()) {
+                let s = flow.snapshot();
+                out.push(TcpSample {
+                    at: now.saturating_duration_since(media_start),
+                    delivered: s.receiver.bytes_delivered,
+                    cwnd: s.sender.cwnd,
+                    srtt: s.sender.srtt,
+                });
+            }
+        };
         for f in &mut live {
             let first = media_start + f.activity.start;
             f.next_frame = f.video.is_some().then_some(first);
@@ -397,6 +464,7 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
                 for f in &mut live {
                     f.recorder.record(Sample::of(f.target.as_ref()));
                 }
+                sample_tcp(&mut tcp_samples, now);
             }
             for f in &mut live {
                 let active = f
@@ -429,11 +497,14 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
                 }
             }
         }
+        sim.sleep_until(end).await;
+        sample_tcp(&mut tcp_samples, end);
+        let tcp_last: Vec<_> = tcp_flows.iter().map(|f| f.snapshot()).collect();
         let finished: Vec<(Recorder, u64)> = live
             .into_iter()
             .map(|f| (f.recorder, f.audio_frames_sent))
             .collect();
-        Ok::<_, CallError>((finished, media_start))
+        Ok::<_, CallError>((finished, media_start, tcp_samples, tcp_last))
     })??;
 
     let forward_log = sim.link_log(hosts.r1, hosts.r2)?;
@@ -459,6 +530,29 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
         });
     }
     let whole = Recorder::new(spec.interval);
+    let tcp = spec
+        .tcp
+        .iter()
+        .zip(&hosts.tcp_senders)
+        .zip(tcp_samples.into_iter().zip(tcp_last))
+        .map(|((t, sender), (samples, last))| {
+            let (log, link) = match t.direction {
+                Direction::LeftToRight => (&forward_log, &spec.forward),
+                Direction::RightToLeft => (&backward_log, &spec.backward),
+            };
+            let own: Vec<_> = log
+                .iter()
+                .filter(|r| r.origin == sender.index())
+                .copied()
+                .collect();
+            TcpResult {
+                spec: *t,
+                trace: whole.finish(&own, media_start, spec.duration, &view(link)),
+                samples,
+                last,
+            }
+        })
+        .collect();
     Ok(MultiCallResult {
         flows,
         forward: whole.finish(
@@ -477,6 +571,7 @@ pub fn run_multi_call(spec: &MultiCallSpec) -> Result<MultiCallResult, CallError
         backward_stats: sim.link_stats(hosts.r2, hosts.r1)?,
         media_start,
         capture: spec.capture.then(|| crate::capture::collect(&sim, &tapped)),
+        tcp,
     })
 }
 

@@ -10,10 +10,11 @@
 use std::ops::Range;
 use std::path::Path;
 
-use crate::{CallSpec, Direction, Estimator, FlowSpec, Media};
+use crate::{CallSpec, Direction, Estimator, FlowSpec, Media, TcpSpec, TcpWorkload};
 use serde::Deserialize;
 use toml::Spanned;
-use vnet_sim::{LinkConfig, SimDuration};
+use vnet_sim::tcp::CubicConfig;
+use vnet_sim::{LinkConfig, MessagePlan, SimDuration, TcpAlgorithm};
 
 pub mod handshake;
 pub mod impairments;
@@ -53,6 +54,10 @@ pub struct ScenarioFile {
     /// Flows sharing the bottleneck; none means one forward flow with `estimator`.
     #[serde(default, rename = "flow")]
     pub flows: Vec<Spanned<FlowFile>>,
+    /// TCP-model flows competing with the media (see [`crate::tcp`]); with any, a file without
+    /// `[[flow]]` runs its one flow as a multi-flow call.
+    #[serde(default, rename = "tcp")]
+    pub tcp: Vec<Spanned<TcpFile>>,
     /// The video encoder model, where it differs from the default (no key frame within the
     /// call).
     #[serde(default)]
@@ -103,6 +108,61 @@ pub struct FlowFile {
     /// One-way delay of each of the flow's access links, ms (default 0).
     #[serde(default)]
     pub access_delay_ms: u64,
+}
+
+/// One `[[tcp]]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcpFile {
+    /// `newreno` (default) or `cubic`.
+    #[serde(default)]
+    pub algorithm: TcpAlgorithmName,
+    /// `forward` (default: data over the forward link, ACKs back) or `backward`.
+    #[serde(default)]
+    pub direction: DirectionName,
+    /// When it starts writing, seconds from the start of media (default 0).
+    #[serde(default)]
+    pub start_s: u64,
+    /// When it stops writing (default: the end).
+    #[serde(default)]
+    pub stop_s: Option<u64>,
+    /// `bulk` (default: an endless download) or `messages` (short transfers).
+    #[serde(default)]
+    pub workload: WorkloadName,
+    /// Messages: `[min, max]` transfer size in KiB, drawn uniformly.
+    #[serde(default)]
+    pub message_kib: Option<Spanned<[u64; 2]>>,
+    /// Messages: mean time from one transfer's start to the next, seconds (exponential).
+    #[serde(default)]
+    pub mean_gap_s: Option<Spanned<f64>>,
+    /// Messages: whether the first transfer starts at `start_s` (default) or after a gap.
+    #[serde(default)]
+    pub first_at_start: Option<bool>,
+    /// One-way delay of each of the flow's access links, ms (default 0).
+    #[serde(default)]
+    pub access_delay_ms: u64,
+}
+
+/// A TCP flow's congestion control.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TcpAlgorithmName {
+    /// RFC 5681 / RFC 6582.
+    #[default]
+    Newreno,
+    /// RFC 9438.
+    Cubic,
+}
+
+/// What a TCP flow sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkloadName {
+    /// An endless download.
+    #[default]
+    Bulk,
+    /// Short transfers with idle gaps.
+    Messages,
 }
 
 /// Which way a flow's media goes.
@@ -328,6 +388,8 @@ pub struct Scenario {
     pub call: CallSpec,
     /// The flows when the file has `[[flow]]` tables; `None` for the one-flow call of `call`.
     pub flows: Option<Vec<FlowSpec>>,
+    /// The `[[tcp]]` flows.
+    pub tcp: Vec<TcpSpec>,
     /// The checks.
     pub checks: Vec<CheckSpec>,
     /// The file's `known_failing`: why some check is expected to fail (see [`ScenarioFile`]).
@@ -372,6 +434,11 @@ pub fn parse(origin: &str, text: &str, root: &Path) -> Result<Scenario, String> 
         .flows
         .iter()
         .map(|f| flow(f, file.estimator, duration, &at))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tcp = file
+        .tcp
+        .iter()
+        .map(|t| tcp(t, duration, &at))
         .collect::<Result<Vec<_>, _>>()?;
     let flow_count = flows.len().max(1);
     let mut checks = Vec::with_capacity(file.checks.len());
@@ -448,6 +515,7 @@ pub fn parse(origin: &str, text: &str, root: &Path) -> Result<Scenario, String> 
         description: file.description,
         call,
         flows: (!flows.is_empty()).then_some(flows),
+        tcp,
         checks,
         known_failing,
     })
@@ -491,6 +559,74 @@ fn flow(
         .collect();
     out.access_delay = SimDuration::from_millis(f.access_delay_ms);
     Ok(out)
+}
+
+fn tcp(
+    spec: &Spanned<TcpFile>,
+    duration: u64,
+    at: &impl Fn(Option<Range<usize>>, &str) -> String,
+) -> Result<TcpSpec, String> {
+    let t = spec.get_ref();
+    let stop = t.stop_s.unwrap_or(duration);
+    if t.start_s >= stop || stop > duration {
+        return Err(at(
+            Some(spec.span()),
+            "a tcp flow needs start_s < stop_s <= duration_s",
+        ));
+    }
+    let workload = match t.workload {
+        WorkloadName::Bulk => {
+            if t.message_kib.is_some() || t.mean_gap_s.is_some() || t.first_at_start.is_some() {
+                return Err(at(
+                    Some(spec.span()),
+                    "message_kib, mean_gap_s and first_at_start belong to workload = \"messages\"",
+                ));
+            }
+            TcpWorkload::Bulk
+        }
+        WorkloadName::Messages => {
+            let (Some(kib), Some(gap)) = (&t.message_kib, &t.mean_gap_s) else {
+                return Err(at(
+                    Some(spec.span()),
+                    "workload = \"messages\" needs message_kib = [min, max] and mean_gap_s",
+                ));
+            };
+            let [lo, hi] = *kib.get_ref();
+            if lo == 0 || lo > hi || hi > 1_048_576 {
+                return Err(at(
+                    Some(kib.span()),
+                    "message_kib must be [min, max] with 1 <= min <= max <= 1048576 (1 GiB)",
+                ));
+            }
+            let g = *gap.get_ref();
+            if !(g > 0.0 && g <= 3_600.0) {
+                return Err(at(
+                    Some(gap.span()),
+                    "mean_gap_s must be above 0 and at most 3600",
+                ));
+            }
+            TcpWorkload::Messages(MessagePlan {
+                min_bytes: lo * 1024,
+                max_bytes: hi * 1024,
+                mean_gap: SimDuration::from_micros((g * 1e6).round() as u64),
+                first_at_start: t.first_at_start.unwrap_or(true),
+            })
+        }
+    };
+    Ok(TcpSpec {
+        algorithm: match t.algorithm {
+            TcpAlgorithmName::Newreno => TcpAlgorithm::NewReno,
+            TcpAlgorithmName::Cubic => TcpAlgorithm::Cubic(CubicConfig::default()),
+        },
+        direction: match t.direction {
+            DirectionName::Forward => Direction::LeftToRight,
+            DirectionName::Backward => Direction::RightToLeft,
+        },
+        start: SimDuration::from_secs(t.start_s),
+        stop: t.stop_s.map(SimDuration::from_secs),
+        workload,
+        access_delay: SimDuration::from_millis(t.access_delay_ms),
+    })
 }
 
 /// The file's `connect_timeout_s`, or the default for its paths; a path on which a flow could

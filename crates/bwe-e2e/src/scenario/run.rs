@@ -11,7 +11,8 @@ use super::file::{CheckSpec, MetricName, Scenario};
 use crate::capture::CallCapture;
 use crate::error::CallError;
 use crate::{
-    Activity, Direction, Estimator, FlowSet, Media, MultiCallSpec, Trace, run_call, run_multi_call,
+    Activity, Direction, Estimator, FlowSet, FlowSpec, Media, MultiCallSpec, TcpResult, Trace,
+    run_call, run_multi_call,
 };
 
 /// A duration in milliseconds, as reports and checks state it.
@@ -55,6 +56,8 @@ pub struct ScenarioRun {
     pub duration: SimDuration,
     /// The links' pcaps and the taps, when the call spec asked for `capture`.
     pub capture: Option<CallCapture>,
+    /// The `[[tcp]]` flows, in file order.
+    pub tcp: Vec<TcpResult>,
 }
 
 /// A check's outcome.
@@ -199,7 +202,14 @@ impl ScenarioRun {
 /// Runs `scenario`'s call: its one flow, or its `[[flow]]`s over a shared bottleneck.
 pub fn run(scenario: &Scenario) -> Result<ScenarioRun, CallError> {
     let call = &scenario.call;
-    let Some(flows) = &scenario.flows else {
+    // TCP flows need the dumbbell; a file without `[[flow]]` then runs its one flow there.
+    let single = [FlowSpec::new(call.estimator)];
+    let flows = match &scenario.flows {
+        Some(flows) => Some(flows.as_slice()),
+        None if !scenario.tcp.is_empty() => Some(&single[..]),
+        None => None,
+    };
+    let Some(flows) = flows else {
         let result = run_call(call)?;
         return Ok(ScenarioRun {
             flows: vec![FlowOut {
@@ -212,9 +222,11 @@ pub fn run(scenario: &Scenario) -> Result<ScenarioRun, CallError> {
             multi: false,
             duration: call.duration,
             capture: result.capture,
+            tcp: Vec::new(),
         });
     };
-    let mut spec = MultiCallSpec::new(call.seed, call.forward.clone(), flows.clone());
+    let mut spec = MultiCallSpec::new(call.seed, call.forward.clone(), flows.to_vec());
+    spec.tcp = scenario.tcp.clone();
     spec.backward = call.backward.clone();
     spec.duration = call.duration;
     spec.encoder = call.encoder.clone();
@@ -236,5 +248,6 @@ pub fn run(scenario: &Scenario) -> Result<ScenarioRun, CallError> {
         multi: true,
         duration: call.duration,
         capture: result.capture,
+        tcp: result.tcp,
     })
 }

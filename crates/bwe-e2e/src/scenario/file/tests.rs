@@ -336,3 +336,44 @@ fn a_check_window_starting_at_the_end_is_refused() {
     let inside = GOOD.replace("max = 50", "max = 50\nfrom_s = 19");
     assert!(parse("good.toml", &inside, Path::new(".")).is_ok());
 }
+
+/// `[[tcp]]` tables become TCP flows with their workload; contradictions are located.
+#[test]
+fn tcp_tables_become_tcp_flows_and_bad_ones_are_located() {
+    let text = format!(
+        "{GOOD}\n[[tcp]]\nalgorithm = \"cubic\"\nstart_s = 2\n\n[[tcp]]\nworkload = \"messages\"\nmessage_kib = [30, 50]\nmean_gap_s = 10.0\n"
+    );
+    let s = parse("tcp.toml", &text, Path::new(".")).expect("valid");
+    assert_eq!(s.tcp.len(), 2);
+    assert!(matches!(s.tcp[0].algorithm, TcpAlgorithm::Cubic(_)));
+    assert_eq!(s.tcp[0].start, SimDuration::from_secs(2));
+    let TcpWorkload::Messages(plan) = s.tcp[1].workload else {
+        panic!("messages: {:?}", s.tcp[1]);
+    };
+    assert_eq!((plan.min_bytes, plan.max_bytes), (30 * 1024, 50 * 1024));
+    assert_eq!(plan.mean_gap, SimDuration::from_secs(10));
+
+    let missing = format!("{GOOD}\n[[tcp]]\nworkload = \"messages\"\n");
+    let err = parse("m.toml", &missing, Path::new(".")).expect_err("no sizes");
+    // A table's own errors are located at its header.
+    let line = missing.lines().position(|l| l == "[[tcp]]").expect("in") + 1;
+    assert!(
+        err.starts_with(&format!("m.toml:{line}:1: workload = \"messages\" needs")),
+        "{err}"
+    );
+    let bulk = format!("{GOOD}\n[[tcp]]\nmean_gap_s = 3.0\n");
+    let err = parse("b.toml", &bulk, Path::new(".")).expect_err("bulk with a gap");
+    assert!(err.contains("belong to workload = \"messages\""), "{err}");
+    let sizes = format!(
+        "{GOOD}\n[[tcp]]\nworkload = \"messages\"\nmessage_kib = [50, 30]\nmean_gap_s = 1.0\n"
+    );
+    let err = parse("s.toml", &sizes, Path::new(".")).expect_err("min above max");
+    let line = sizes.lines().position(|l| l.starts_with("message_kib")).expect("in") + 1;
+    assert!(
+        err.starts_with(&format!("s.toml:{line}:15: message_kib")),
+        "{err}"
+    );
+    let late = format!("{GOOD}\n[[tcp]]\nstart_s = 20\n");
+    let err = parse("l.toml", &late, Path::new(".")).expect_err("starts at the end");
+    assert!(err.contains("a tcp flow needs start_s < stop_s <= duration_s"), "{err}");
+}
