@@ -368,12 +368,19 @@ fn tcp_tables_become_tcp_flows_and_bad_ones_are_located() {
         "{GOOD}\n[[tcp]]\nworkload = \"messages\"\nmessage_kib = [50, 30]\nmean_gap_s = 1.0\n"
     );
     let err = parse("s.toml", &sizes, Path::new(".")).expect_err("min above max");
-    let line = sizes.lines().position(|l| l.starts_with("message_kib")).expect("in") + 1;
+    let line = sizes
+        .lines()
+        .position(|l| l.starts_with("message_kib"))
+        .expect("in")
+        + 1;
     assert!(
         err.starts_with(&format!("s.toml:{line}:15: message_kib")),
         "{err}"
     );
     let late = format!("{GOOD}\n[[tcp]]\nstart_s = 20\n");
     let err = parse("l.toml", &late, Path::new(".")).expect_err("starts at the end");
-    assert!(err.contains("a tcp flow needs start_s < stop_s <= duration_s"), "{err}");
+    assert!(
+        err.contains("a tcp flow needs start_s < stop_s <= duration_s"),
+        "{err}"
+    );
 }
