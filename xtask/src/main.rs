@@ -157,7 +157,9 @@ fn scenario_files() -> Vec<PathBuf> {
                 .collect()
         })
         .unwrap_or_default();
-    files.sort();
+    // By scenario name (the file stem): `rfc8867-5.6` before `rfc8867-5.6-deep`, which a sort
+    // by file name (`.toml` after `-`) would reverse.
+    files.sort_by(|a, b| a.file_stem().cmp(&b.file_stem()));
     files
 }
 
