@@ -270,18 +270,21 @@ impl Outcome {
         let json = serde_json::to_string_pretty(&self.file).map_err(|e| e.to_string())?;
         let title = format!("{} — {}", self.file.name, self.file.estimator);
         let svg = if self.recorded.multi {
+            // TCP flows are drawn beside the media (their packets at the bottleneck; they have
+            // no target), after the media flows so that the media keep their colours.
             let labels: Vec<String> = (1..=self.recorded.flows.len())
                 .map(|i| format!("flow {i}"))
+                .chain((1..=self.recorded.tcp.len()).map(|i| format!("tcp {i}")))
                 .collect();
-            let runs: Vec<plot::Run<'_>> = self
+            let traces = self
                 .recorded
                 .flows
                 .iter()
+                .map(|f| &f.trace)
+                .chain(self.recorded.tcp.iter().map(|t| &t.trace));
+            let runs: Vec<plot::Run<'_>> = traces
                 .zip(&labels)
-                .map(|(f, label)| plot::Run {
-                    label,
-                    trace: &f.trace,
-                })
+                .map(|(trace, label)| plot::Run { label, trace })
                 .collect();
             plot::render(&title, &runs)?
         } else {

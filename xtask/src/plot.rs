@@ -362,13 +362,17 @@ fn lines(runs: &[Run<'_>]) -> [Vec<Line>; 3] {
     for (run, &color) in runs.iter().zip(PALETTE.iter().cycle()) {
         let half = secs(run.trace.interval) / 2.0;
         let rows = &run.trace.rows;
-        rates.push(Line::new(
-            name(run, "target"),
-            color,
-            Stroke::Solid(2),
-            1,
-            segments(rows.iter().map(|r| (secs(r.t), r.target.map(kbps)))),
-        ));
+        // A run without a target (a TCP flow) gets no target line and no legend entry for one.
+        let target = segments(rows.iter().map(|r| (secs(r.t), r.target.map(kbps))));
+        if !target.is_empty() {
+            rates.push(Line::new(
+                name(run, "target"),
+                color,
+                Stroke::Solid(2),
+                1,
+                target,
+            ));
+        }
         rates.push(Line::new(
             name(run, "goodput"),
             tint(color),
