@@ -20,7 +20,11 @@
 //! - **One call to set it up**: [`configure_remb_bwe`] registers the extension and `goog-remb`
 //!   on the `MediaEngine` and adds stamper, generator, NACK and RTCP reports to the `Registry`.
 //! - **Virtual-network helpers** ([`vnet`]): a router with a fixed latency, PeerConnections bound
-//!   to its hosts, offer/answer with gathered candidates, waiting for a connection state.
+//!   to its hosts, offer/answer with gathered candidates, waiting for a connection state, and a
+//!   bottleneck ([`vnet::RateLimitedNic`]: a rate with a drop-tail queue in front of a host, on
+//!   tokio's clock). Behind 1 Mbit/s with a 300 ms queue, a sender that follows the REMB from
+//!   300 kbit/s has REMBs of 0.81–1.00 Mbit/s (median 0.88) from 20 s on
+//!   (`tests/rate_limited_remb.rs`, 40 s of media in 0.1 s on a paused clock).
 //!
 //! ## Time
 //!
@@ -47,9 +51,10 @@
 //! - **REMB on the send side**: 0.17 has no congestion control, so a 0.17 sender receives REMB
 //!   (readable with `RTCRtpSender::read_rtcp`) and nothing acts on it; the application must
 //!   apply it to its encoder.
-//! - **A bandwidth limit on the virtual network**: webrtc-util 0.17 has no token-bucket filter
-//!   (Pion's `TBF` has no Rust counterpart); [`vnet::VirtualNetwork::add_net_wrapped`] is where
-//!   one would go, as a wrapping `Nic`.
+//! - **Retransmissions are not paced**: 0.17's NACK responder resends whatever is asked for. A
+//!   sender that pushed 1.5 Mbit/s into the 1 Mbit/s bottleneck above offered 8.4 Mbit/s of
+//!   retransmissions and media to it (41 661 datagrams in 30 s, 37 657 dropped); without the
+//!   responder, 0.5 Mbit/s. A send side with a pacer would bound them by the target.
 //!
 //! ## Where it sits in a chain
 //!

@@ -4,6 +4,7 @@
 mod error;
 mod network;
 mod peers;
+mod rate_limit;
 
 pub use error::VnetError;
 pub use network::{VirtualNetwork, VnetConfig};
@@ -11,3 +12,4 @@ pub use peers::{
     connect_vnet_peers, new_vnet_peer_connection, vnet_setting_engine,
     wait_for_peer_connection_state,
 };
+pub use rate_limit::{RateLimit, RateLimitStats, RateLimitedNic, Shaper, UDP_IPV4_OVERHEAD};

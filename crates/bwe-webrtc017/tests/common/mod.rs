@@ -1,6 +1,9 @@
 //! A REMB call on the virtual network, shared by the end-to-end tests: a sender with a VP8
 //! track at ~1 Mbit/s, a receiver with the REMB generator, and the REMBs the sender decodes.
 
+// Each test binary uses part of this module.
+#![allow(dead_code)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -150,6 +153,38 @@ impl RembCall {
                 .expect("frame written");
         }
         start
+    }
+
+    /// Sends dummy VP8 for `span` (bit/s) starting at `start_rate` and following every REMB the
+    /// sender reads, up to `max_rate`, as a REMB-only sender's encoder would. Returns when it
+    /// started and every REMB read, with its instant.
+    pub async fn send_video_following_remb(
+        &mut self,
+        span: Duration,
+        start_rate: f64,
+        max_rate: f64,
+    ) -> (Instant, Vec<(Instant, ReceiverEstimatedMaximumBitrate)>) {
+        let start = Instant::now();
+        let mut ticker = tokio::time::interval(FRAME_INTERVAL);
+        let mut rate = start_rate;
+        let mut rembs = Vec::new();
+        while start.elapsed() < span {
+            ticker.tick().await;
+            for (at, remb) in self.take_rembs() {
+                rate = f64::from(remb.bitrate).min(max_rate);
+                rembs.push((at, remb));
+            }
+            let bytes = (rate * FRAME_INTERVAL.as_secs_f64() / 8.0) as usize;
+            self.track
+                .write_sample(&Sample {
+                    data: Bytes::from(vec![0x10u8; bytes.max(100)]),
+                    duration: FRAME_INTERVAL,
+                    ..Sample::default()
+                })
+                .await
+                .expect("frame written");
+        }
+        (start, rembs)
     }
 
     /// The REMBs received so far.
