@@ -6,12 +6,7 @@ mod common;
 use std::time::Duration;
 
 use bwe_core::Bitrate;
-use bwe_webrtc017::configure_remb_bwe;
-use bwe_webrtc017::vnet::{
-    RateLimit, RateLimitedNic, VirtualNetwork, VnetConfig, new_vnet_peer_connection,
-};
-use interceptor::registry::Registry;
-use webrtc::api::media_engine::MediaEngine;
+use bwe_webrtc017::vnet::{RateLimit, RateLimitedNic, VirtualNetwork, VnetConfig};
 
 /// A sender that starts at 300 kbit/s and follows the REMB (up to 1.5 Mbit/s) into a 1 Mbit/s,
 /// 300 ms drop-tail
@@ -27,14 +22,6 @@ async fn the_remb_settles_near_a_one_megabit_bottleneck() {
     })
     .await
     .expect("router");
-    let mut sender_engine = MediaEngine::default();
-    sender_engine.register_default_codecs().expect("codecs");
-    let (sender_registry, _) =
-        configure_remb_bwe(Registry::new(), &mut sender_engine).expect("sender REMB setup");
-    let mut receiver_engine = MediaEngine::default();
-    receiver_engine.register_default_codecs().expect("codecs");
-    let (receiver_registry, handle) =
-        configure_remb_bwe(Registry::new(), &mut receiver_engine).expect("receiver REMB setup");
     let sender_net = network.add_net().await.expect("host");
     let mut stats = None;
     let receiver_net = network
@@ -51,13 +38,7 @@ async fn the_remb_settles_near_a_one_megabit_bottleneck() {
         })
         .await
         .expect("rate-limited host");
-    let sender = new_vnet_peer_connection(Some(sender_net), sender_engine, sender_registry)
-        .await
-        .expect("sender");
-    let receiver = new_vnet_peer_connection(Some(receiver_net), receiver_engine, receiver_registry)
-        .await
-        .expect("receiver");
-    let mut call = common::finish(network, sender, receiver, handle).await;
+    let mut call = common::remb_call_between(network, sender_net, receiver_net).await;
     let stats = stats.expect("the wrapper was built");
 
     let (start, rembs) = call

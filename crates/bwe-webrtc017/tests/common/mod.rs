@@ -24,6 +24,7 @@ use webrtc::rtcp::payload_feedbacks::receiver_estimated_maximum_bitrate::Receive
 use webrtc::rtp_transceiver::rtp_codec::RTCRtpCodecCapability;
 use webrtc::track::track_local::TrackLocal;
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
+use webrtc_util::vnet::net::Net;
 
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(33);
 /// ~1 Mbit/s of VP8 payload at 30 frames per second.
@@ -42,6 +43,18 @@ pub struct RembCall {
 
 /// A connected call over `network`'s hosts; media has not started.
 pub async fn remb_call(mut network: VirtualNetwork) -> RembCall {
+    let sender_net = network.add_net().await.expect("host");
+    let receiver_net = network.add_net().await.expect("host");
+    remb_call_between(network, sender_net, receiver_net).await
+}
+
+/// A connected call from `sender_net` to `receiver_net`, hosts of `network` (added by the
+/// caller, e.g. behind a wrapper); media has not started.
+pub async fn remb_call_between(
+    network: VirtualNetwork,
+    sender_net: Arc<Net>,
+    receiver_net: Arc<Net>,
+) -> RembCall {
     let mut sender_engine = MediaEngine::default();
     sender_engine.register_default_codecs().expect("codecs");
     let (sender_registry, _) =
@@ -50,11 +63,9 @@ pub async fn remb_call(mut network: VirtualNetwork) -> RembCall {
     receiver_engine.register_default_codecs().expect("codecs");
     let (receiver_registry, handle) =
         configure_remb_bwe(Registry::new(), &mut receiver_engine).expect("receiver REMB setup");
-    let sender_net = network.add_net().await.expect("host");
     let sender = new_vnet_peer_connection(Some(sender_net), sender_engine, sender_registry)
         .await
         .expect("sender");
-    let receiver_net = network.add_net().await.expect("host");
     let receiver = new_vnet_peer_connection(Some(receiver_net), receiver_engine, receiver_registry)
         .await
         .expect("receiver");
