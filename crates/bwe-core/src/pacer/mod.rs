@@ -15,11 +15,13 @@ pub mod flight;
 mod pacing;
 pub mod prober;
 pub mod retransmit;
+pub mod sequence_map;
 mod stats;
 pub mod window;
 
 pub use config::PacerConfig;
 pub use pacing::{Pacer, PacketKind, Refusal, Release};
+pub use sequence_map::SequenceMap;
 pub use stats::PacerStats;
 
 #[cfg(test)]

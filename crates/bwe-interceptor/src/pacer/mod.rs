@@ -3,7 +3,6 @@
 //! padding has room, and translates NACKs back.
 
 pub mod probing_pacer;
-pub(crate) mod sequence_map;
 pub(crate) mod stream;
 
 pub use bwe_core::pacer::{PacerConfig, PacerStats};

@@ -10,7 +10,7 @@
 //!   a retransmission (RTX of a bound stream, or `Attribute::Retransmission` on the media SSRC,
 //!   by the sequence number it repeats), or anything else; RTCP is never queued;
 //! - drives the controller's timers and writes out what it releases, renumbered so that
-//!   padding has room in the sequence space (see `sequence_map`);
+//!   padding has room in the sequence space (see `bwe_core::pacer::SequenceMap`);
 //! - builds padding packets of the size a probe cluster asks for (see `stream`) on the stream
 //!   that sent media last;
 //! - records each probe packet's wire identity (SSRC, wire sequence number, release instant)

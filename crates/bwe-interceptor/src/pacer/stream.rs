@@ -29,7 +29,7 @@ use rtc::rtcp::transport_feedbacks::transport_layer_nack::{
 use rtc::rtp;
 use rtc::shared::marshal::MarshalSize;
 
-use super::sequence_map::SequenceMap;
+use bwe_core::pacer::SequenceMap;
 
 /// Filler extension elements per padding packet at most.
 pub const FILLER_ELEMENTS: usize = 4;

@@ -1,10 +1,11 @@
 //! Room in a stream's RTP sequence space for padding packets.
 //!
-//! rtc numbers media above the interceptor chain, so the pacer cannot reserve a sequence number
-//! for a padding packet: whatever it took, the application's next packet would carry too, and
-//! the receiver's SRTP replay check would drop the second. So the pacer renumbers the stream on
-//! its way out: every media packet leaves with `application sequence + offset`, and each padding
-//! packet inserted adds one to the offset. The wire sequence stays gap-free and unique.
+//! webrtc-rs (rtc 0.21 and webrtc 0.17 alike) numbers media in the packetizer, above the
+//! interceptor chain, so a pacer in the chain cannot reserve a sequence number for a padding
+//! packet: whatever it took, the application's next packet would carry too, and the receiver's
+//! SRTP replay check would drop the second. So the pacer renumbers the stream on its way out:
+//! every media packet leaves with `application sequence + offset`, and each padding packet
+//! inserted adds one to the offset. The wire sequence stays gap-free and unique.
 //!
 //! What refers to sequence numbers across the pacer must be translated both ways:
 //!
@@ -20,8 +21,9 @@
 //! breakpoint kept use that breakpoint's offset (a NACK for a packet that old is long useless).
 //!
 //! The alternative rejected: padding on the RTX SSRC, which needs no renumbering of media. rtc
-//! 0.21 binds only the primary SSRC to the interceptors, so the TWCC sender never numbers RTX
+//! 0.21 binds only the primary SSRC to the interceptors, so its TWCC sender never numbers RTX
 //! packets and the send history never records them: RTX padding would be invisible to feedback.
+//! It is kept here, in bwe-core, because both webrtc-rs lines' pacers use it.
 
 /// One place where padding was inserted: application numbers from `in_start` on leave with
 /// `offset`; the wire numbers `in_start + prev_offset .. in_start + offset` are padding.
