@@ -12,4 +12,6 @@ pub use peers::{
     connect_vnet_peers, new_vnet_peer_connection, vnet_setting_engine,
     wait_for_peer_connection_state,
 };
-pub use rate_limit::{RateLimit, RateLimitStats, RateLimitedNic, Shaper, UDP_IPV4_OVERHEAD};
+pub use rate_limit::{
+    RateControl, RateLimit, RateLimitStats, RateLimitedNic, Shaper, UDP_IPV4_OVERHEAD,
+};

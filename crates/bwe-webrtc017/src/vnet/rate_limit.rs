@@ -58,6 +58,18 @@ impl Shaper {
         }
     }
 
+    /// Changes the rate for chunks admitted from now on (chunks already queued keep their
+    /// departure times: a link whose rate changes under a full buffer drains it at the old
+    /// rate, a simplification that errs by at most one queue's length).
+    pub fn set_rate(&mut self, rate: Bitrate) {
+        self.limit.rate = rate;
+    }
+
+    /// The rate chunks are serialised at.
+    pub fn rate(&self) -> Bitrate {
+        self.limit.rate
+    }
+
     /// A chunk of `bytes` on the wire arriving at `now`: the instant it has been serialised
     /// and is delivered, or `None` when the queue ahead of it is longer than the limit.
     pub fn admit(&mut self, now: Instant, bytes: u64) -> Option<Instant> {
@@ -81,6 +93,8 @@ pub struct RateLimitStats {
     delivered: AtomicU64,
     dropped: AtomicU64,
     delivered_bytes: AtomicU64,
+    /// Each delivered chunk's arrival and its wait in the queue (serialisation included).
+    delays: std::sync::Mutex<Vec<(Instant, Duration)>>,
 }
 
 impl RateLimitStats {
@@ -108,6 +122,39 @@ impl RateLimitStats {
     pub fn delivered_bytes(&self) -> u64 {
         self.delivered_bytes.load(Ordering::Relaxed)
     }
+
+    /// Each delivered chunk's arrival at the limiter and the time it spent there (its wait
+    /// behind the chunks ahead plus its own serialisation), in delivery order.
+    pub fn delays(&self) -> Vec<(Instant, Duration)> {
+        self.delays
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Changes a running [`RateLimitedNic`]'s rate (a capacity schedule), from any task.
+#[derive(Debug, Clone)]
+pub struct RateControl {
+    shaper: Arc<std::sync::Mutex<Shaper>>,
+}
+
+impl RateControl {
+    /// Chunks arriving from now on are serialised at `rate`.
+    pub fn set_rate(&self, rate: Bitrate) {
+        self.shaper
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .set_rate(rate);
+    }
+
+    /// The current rate.
+    pub fn rate(&self) -> Bitrate {
+        self.shaper
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .rate()
+    }
 }
 
 type Boxed = Box<dyn Chunk + Send + Sync>;
@@ -115,8 +162,8 @@ type Boxed = Box<dyn Chunk + Send + Sync>;
 /// A host's `Nic` behind a rate limit (see the module docs).
 pub struct RateLimitedNic {
     inner: Arc<Mutex<dyn Nic + Send + Sync>>,
-    shaper: std::sync::Mutex<Shaper>,
-    queue: mpsc::UnboundedSender<(Instant, u64, Boxed)>,
+    shaper: Arc<std::sync::Mutex<Shaper>>,
+    queue: mpsc::UnboundedSender<(Instant, Instant, u64, Boxed)>,
     stats: Arc<RateLimitStats>,
 }
 
@@ -124,14 +171,19 @@ impl RateLimitedNic {
     /// Wraps `inner` (what `add_net_wrapped` hands its closure). Spawns the task that delivers
     /// queued chunks, so it must be called inside a tokio runtime.
     pub fn new(inner: Arc<Mutex<dyn Nic + Send + Sync>>, limit: RateLimit) -> Self {
-        let (queue, mut rx) = mpsc::unbounded_channel::<(Instant, u64, Boxed)>();
+        let (queue, mut rx) = mpsc::unbounded_channel::<(Instant, Instant, u64, Boxed)>();
         let stats = Arc::new(RateLimitStats::default());
         let target = Arc::clone(&inner);
         let counts = Arc::clone(&stats);
         tokio::spawn(async move {
             // Departures are monotonic, so delivering in channel order keeps them in time order.
-            while let Some((at, bytes, chunk)) = rx.recv().await {
+            while let Some((arrived, at, bytes, chunk)) = rx.recv().await {
                 tokio::time::sleep_until(at).await;
+                counts
+                    .delays
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((arrived, at - arrived));
                 target.lock().await.on_inbound_chunk(chunk).await;
                 counts.delivered.fetch_add(1, Ordering::Relaxed);
                 counts.delivered_bytes.fetch_add(bytes, Ordering::Relaxed);
@@ -139,7 +191,7 @@ impl RateLimitedNic {
         });
         Self {
             inner,
-            shaper: std::sync::Mutex::new(Shaper::new(limit)),
+            shaper: Arc::new(std::sync::Mutex::new(Shaper::new(limit))),
             queue,
             stats,
         }
@@ -148,6 +200,13 @@ impl RateLimitedNic {
     /// The counters, shared with the running limiter.
     pub fn stats(&self) -> Arc<RateLimitStats> {
         Arc::clone(&self.stats)
+    }
+
+    /// A handle that changes the rate while the network runs.
+    pub fn control(&self) -> RateControl {
+        RateControl {
+            shaper: Arc::clone(&self.shaper),
+        }
     }
 }
 
@@ -169,16 +228,17 @@ impl Nic for RateLimitedNic {
         let bytes = c.user_data().len() as u64 + UDP_IPV4_OVERHEAD;
         self.stats.offered.fetch_add(1, Ordering::Relaxed);
         self.stats.offered_bytes.fetch_add(bytes, Ordering::Relaxed);
+        let now = Instant::now();
         let departure = self
             .shaper
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .admit(Instant::now(), bytes);
+            .admit(now, bytes);
         match departure {
             Some(at) => {
                 // The delivery task ends only with this wrapper, so the send cannot fail while
                 // `self` exists; a failure would mean the chunk is dropped, as on a full queue.
-                if self.queue.send((at, bytes, c)).is_err() {
+                if self.queue.send((now, at, bytes, c)).is_err() {
                     self.stats.dropped.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -258,5 +318,15 @@ mod tests {
         }
         let rate = admitted as f64 * 8.0 / (last - start).as_secs_f64();
         assert!((1.98e6..=2.0e6).contains(&rate), "{rate:.0} bit/s");
+    }
+
+    #[test]
+    fn a_new_rate_applies_to_chunks_admitted_after_it() {
+        let mut s = Shaper::new(limit(1_000, 300));
+        let now = Instant::now();
+        assert_eq!(s.admit(now, 1_250), Some(now + Duration::from_millis(10)));
+        s.set_rate(Bitrate::from_kbps(500));
+        assert_eq!(s.rate(), Bitrate::from_kbps(500));
+        assert_eq!(s.admit(now, 1_250), Some(now + Duration::from_millis(30)));
     }
 }

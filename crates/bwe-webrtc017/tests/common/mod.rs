@@ -11,11 +11,12 @@ use bwe_webrtc017::vnet::{
     VirtualNetwork, VnetConfig, connect_vnet_peers, new_vnet_peer_connection,
     wait_for_peer_connection_state,
 };
-use bwe_webrtc017::{RembHandle, configure_remb_bwe};
+use bwe_webrtc017::{RembHandle, SendSideHandle, configure_remb_bwe, configure_send_side_bwe};
 use bytes::Bytes;
 use interceptor::registry::Registry;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use webrtc::api::interceptor_registry::register_default_interceptors;
 use webrtc::api::media_engine::{MIME_TYPE_VP8, MediaEngine};
 use webrtc::media::Sample;
 use webrtc::peer_connection::RTCPeerConnection;
@@ -30,7 +31,11 @@ pub const FRAME_INTERVAL: Duration = Duration::from_millis(33);
 /// ~1 Mbit/s of VP8 payload at 30 frames per second.
 pub const FRAME_BYTES: usize = 4_125;
 
-pub struct RembCall {
+/// A REMB call: the receiver's REMB handle.
+pub type RembCall = Call<RembHandle>;
+
+/// A connected call with the handle of the estimator under test.
+pub struct Call<H> {
     pub network: VirtualNetwork,
     pub sender: RTCPeerConnection,
     pub receiver: RTCPeerConnection,
@@ -38,7 +43,7 @@ pub struct RembCall {
     pub media_ssrc: u32,
     /// Every REMB the sender read, with the instant (tokio's clock) it arrived.
     pub rembs: mpsc::UnboundedReceiver<(Instant, ReceiverEstimatedMaximumBitrate)>,
-    pub handle: RembHandle,
+    pub handle: H,
 }
 
 /// A connected call over `network`'s hosts; media has not started.
@@ -72,6 +77,39 @@ pub async fn remb_call_between(
     finish(network, sender, receiver, handle).await
 }
 
+/// A connected call from `sender_net` to `receiver_net` with our send side on the sender
+/// (`ours`; otherwise 0.17's default chain, which has no estimator) and 0.17's default chain
+/// (its TWCC receiver among it) on the receiver; media has not started.
+pub async fn send_side_call_between(
+    network: VirtualNetwork,
+    sender_net: Arc<Net>,
+    receiver_net: Arc<Net>,
+    ours: bool,
+) -> Call<Option<SendSideHandle>> {
+    let mut sender_engine = MediaEngine::default();
+    sender_engine.register_default_codecs().expect("codecs");
+    let (sender_registry, handle) = if ours {
+        let (registry, handle) =
+            configure_send_side_bwe(Registry::new(), &mut sender_engine).expect("send side");
+        (registry, Some(handle))
+    } else {
+        let registry =
+            register_default_interceptors(Registry::new(), &mut sender_engine).expect("defaults");
+        (registry, None)
+    };
+    let mut receiver_engine = MediaEngine::default();
+    receiver_engine.register_default_codecs().expect("codecs");
+    let receiver_registry =
+        register_default_interceptors(Registry::new(), &mut receiver_engine).expect("defaults");
+    let sender = new_vnet_peer_connection(Some(sender_net), sender_engine, sender_registry)
+        .await
+        .expect("sender");
+    let receiver = new_vnet_peer_connection(Some(receiver_net), receiver_engine, receiver_registry)
+        .await
+        .expect("receiver");
+    finish(network, sender, receiver, handle).await
+}
+
 /// As [`remb_call`] on a fresh network with `latency`.
 pub async fn remb_call_with_latency(latency: Duration) -> RembCall {
     let network = VirtualNetwork::new(VnetConfig {
@@ -84,12 +122,12 @@ pub async fn remb_call_with_latency(latency: Duration) -> RembCall {
 }
 
 /// Adds the track, wires the RTCP and media readers and connects.
-pub async fn finish(
+pub async fn finish<H>(
     network: VirtualNetwork,
     sender: RTCPeerConnection,
     receiver: RTCPeerConnection,
-    handle: RembHandle,
-) -> RembCall {
+    handle: H,
+) -> Call<H> {
     let track = Arc::new(TrackLocalStaticSample::new(
         RTCRtpCodecCapability {
             mime_type: MIME_TYPE_VP8.to_owned(),
@@ -135,7 +173,7 @@ pub async fn finish(
         .expect("connected");
     }
     let media_ssrc = rtp_sender.get_parameters().await.encodings[0].ssrc;
-    RembCall {
+    Call {
         network,
         sender,
         receiver,
@@ -146,7 +184,7 @@ pub async fn finish(
     }
 }
 
-impl RembCall {
+impl<H> Call<H> {
     /// Sends ~1 Mbit/s of dummy VP8 for `span` (tokio's clock); returns when it started.
     pub async fn send_video(&self, span: Duration) -> Instant {
         let start = Instant::now();
@@ -196,6 +234,26 @@ impl RembCall {
                 .expect("frame written");
         }
         (start, rembs)
+    }
+
+    /// Sends dummy VP8 for `span` at whatever `rate` (bit/s) says before each frame.
+    /// Returns when it started.
+    pub async fn send_video_at(&self, span: Duration, mut rate: impl FnMut() -> f64) -> Instant {
+        let start = Instant::now();
+        let mut ticker = tokio::time::interval(FRAME_INTERVAL);
+        while start.elapsed() < span {
+            ticker.tick().await;
+            let bytes = (rate() * FRAME_INTERVAL.as_secs_f64() / 8.0) as usize;
+            self.track
+                .write_sample(&Sample {
+                    data: Bytes::from(vec![0x10u8; bytes.max(100)]),
+                    duration: FRAME_INTERVAL,
+                    ..Sample::default()
+                })
+                .await
+                .expect("frame written");
+        }
+        start
     }
 
     /// The REMBs received so far.
