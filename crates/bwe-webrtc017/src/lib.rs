@@ -88,6 +88,7 @@ mod remb_interceptor;
 pub mod send_side;
 mod stamper;
 mod stats;
+mod task;
 pub mod vnet;
 
 pub use crate::config::{ConfigError, RembConfig};

@@ -18,13 +18,13 @@ use interceptor::{
     Attributes, Interceptor, InterceptorBuilder, RTCPReader, RTCPWriter, RTPReader, RTPWriter,
 };
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 use webrtc::rtp::packet::Packet as RtpPacket;
 
 use crate::clock;
 use crate::config::{ConfigError, RembConfig};
 use crate::generator::RembGenerator;
 use crate::handle::RembHandle;
+use crate::task::{self, TaskSlot};
 
 /// Builds one [`RembInterceptor`] per PeerConnection; every one publishes to the same
 /// [`RembHandle`] (the most recently built is the one it reads).
@@ -81,7 +81,7 @@ impl Shared {
 /// docs and [`RembGenerator`].
 pub struct RembInterceptor {
     shared: Arc<Shared>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    task: TaskSlot,
 }
 
 impl RembInterceptor {
@@ -92,7 +92,7 @@ impl RembInterceptor {
                 generator: Arc::new(Mutex::new(generator)),
                 wake: Notify::new(),
             }),
-            task: Mutex::new(None),
+            task: TaskSlot::default(),
         }
     }
 
@@ -101,15 +101,7 @@ impl RembInterceptor {
         let mut batch = Vec::new();
         loop {
             let deadline = shared.lock().poll_timeout();
-            match deadline {
-                Some(at) => {
-                    tokio::select! {
-                        () = shared.wake.notified() => {}
-                        () = tokio::time::sleep_until(tokio::time::Instant::from_std(at)) => {}
-                    }
-                }
-                None => shared.wake.notified().await,
-            }
+            task::wait(&shared.wake, deadline).await;
             {
                 let mut generator = shared.lock();
                 generator.handle_timeout(clock::now());
@@ -142,15 +134,10 @@ impl Interceptor for RembInterceptor {
         &self,
         writer: Arc<dyn RTCPWriter + Send + Sync>,
     ) -> Arc<dyn RTCPWriter + Send + Sync> {
-        let task = tokio::spawn(Self::run(Arc::clone(&self.shared), Arc::clone(&writer)));
-        let previous = self
-            .task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .replace(task);
-        if let Some(previous) = previous {
-            previous.abort();
-        }
+        self.task.replace(tokio::spawn(Self::run(
+            Arc::clone(&self.shared),
+            Arc::clone(&writer),
+        )));
         writer
     }
 
@@ -184,28 +171,8 @@ impl Interceptor for RembInterceptor {
     }
 
     async fn close(&self) -> Result<(), interceptor::Error> {
-        let task = self
-            .task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(task) = task {
-            task.abort();
-        }
+        self.task.abort();
         Ok(())
-    }
-}
-
-impl Drop for RembInterceptor {
-    fn drop(&mut self) {
-        if let Some(task) = self
-            .task
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            task.abort();
-        }
     }
 }
 

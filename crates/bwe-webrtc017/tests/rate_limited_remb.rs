@@ -5,9 +5,6 @@ mod common;
 
 use std::time::Duration;
 
-use bwe_core::Bitrate;
-use bwe_webrtc017::vnet::{RateLimit, RateLimitedNic, VirtualNetwork, VnetConfig};
-
 /// A sender that starts at 300 kbit/s and follows the REMB (up to 1.5 Mbit/s) into a 1 Mbit/s,
 /// 300 ms drop-tail
 /// bottleneck: the REMB must settle within ±15 % of the link rate, as libwebrtc's receive-side
@@ -15,31 +12,8 @@ use bwe_webrtc017::vnet::{RateLimit, RateLimitedNic, VirtualNetwork, VnetConfig}
 /// 1 Mbit/s) expects of its estimate.
 #[tokio::test(start_paused = true)]
 async fn the_remb_settles_near_a_one_megabit_bottleneck() {
-    let mut network = VirtualNetwork::new(VnetConfig {
-        // The 0.17 router measures its delay on the wall clock; the bottleneck is virtual.
-        latency: Duration::ZERO,
-        ..VnetConfig::default()
-    })
-    .await
-    .expect("router");
-    let sender_net = network.add_net().await.expect("host");
-    let mut stats = None;
-    let receiver_net = network
-        .add_net_wrapped(|inner| {
-            let nic = RateLimitedNic::new(
-                inner,
-                RateLimit {
-                    rate: Bitrate::from_kbps(1_000),
-                    queue: Duration::from_millis(300),
-                },
-            );
-            stats = Some(nic.stats());
-            nic
-        })
-        .await
-        .expect("rate-limited host");
+    let (network, sender_net, receiver_net, stats, _) = common::rate_limited_hosts(1_000).await;
     let mut call = common::remb_call_between(network, sender_net, receiver_net).await;
-    let stats = stats.expect("the wrapper was built");
 
     let (start, rembs) = call
         .send_video_following_remb(Duration::from_secs(40), 300e3, 1.5e6)

@@ -8,9 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bwe_core::Bitrate;
-use bwe_webrtc017::vnet::{
-    RateControl, RateLimit, RateLimitStats, RateLimitedNic, VirtualNetwork, VnetConfig,
-};
+use bwe_webrtc017::vnet::{RateControl, RateLimitStats};
 use tokio::time::Instant;
 
 const LINK_KBPS: u64 = 1_000;
@@ -32,32 +30,19 @@ async fn call_with_control(
     Arc<RateLimitStats>,
     RateControl,
 ) {
-    let mut network = VirtualNetwork::new(VnetConfig {
-        // The 0.17 router measures its delay on the wall clock; the bottleneck is virtual.
-        latency: Duration::ZERO,
-        ..VnetConfig::default()
-    })
-    .await
-    .expect("router");
-    let sender_net = network.add_net().await.expect("host");
-    let mut stats = None;
-    let receiver_net = network
-        .add_net_wrapped(|inner| {
-            let nic = RateLimitedNic::new(
-                inner,
-                RateLimit {
-                    rate: Bitrate::from_kbps(LINK_KBPS),
-                    queue: Duration::from_millis(300),
-                },
-            );
-            stats = Some((nic.stats(), nic.control()));
-            nic
-        })
-        .await
-        .expect("rate-limited host");
+    let (network, sender_net, receiver_net, stats, control) =
+        common::rate_limited_hosts(LINK_KBPS).await;
     let call = common::send_side_call_between(network, sender_net, receiver_net, ours).await;
-    let (stats, control) = stats.expect("the wrapper was built");
     (call, stats, control)
+}
+
+/// The encoder's rate: the send side's encoder target (300 kbit/s before there is one), up to
+/// 2.5 Mbit/s.
+fn encoder_rate(handle: &bwe_webrtc017::SendSideHandle) -> f64 {
+    handle
+        .encoder_target()
+        .map_or(300e3, |b| b.bps() as f64)
+        .min(2.5e6)
 }
 
 /// Ours: from 300 kbit/s the target settles within ±15 % of the 1 Mbit/s link, the link is
@@ -74,10 +59,7 @@ async fn the_target_settles_near_a_one_megabit_bottleneck() {
             if mark.is_none() && origin.elapsed() >= Duration::from_secs(20) {
                 mark = Some(link.delivered_bytes());
             }
-            handle
-                .encoder_target()
-                .map_or(300e3, |b| b.bps() as f64)
-                .min(2.5e6)
+            encoder_rate(&handle)
         })
         .await;
     sampler.abort();
@@ -239,13 +221,8 @@ async fn the_target_follows_a_capacity_schedule() {
         tokio::time::sleep_until(origin + Duration::from_secs(40)).await;
         control.set_rate(Bitrate::from_kbps(1_500));
     });
-    call.send_video_at(Duration::from_secs(80), || {
-        handle
-            .encoder_target()
-            .map_or(300e3, |b| b.bps() as f64)
-            .min(2.5e6)
-    })
-    .await;
+    call.send_video_at(Duration::from_secs(80), || encoder_rate(&handle))
+        .await;
     sampler.abort();
     schedule.await.expect("schedule ran");
     let samples = samples.lock().unwrap().clone();

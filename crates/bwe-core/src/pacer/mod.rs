@@ -11,6 +11,7 @@
 
 mod config;
 mod feedback_gaps;
+pub mod filler;
 pub mod flight;
 mod pacing;
 pub mod prober;

@@ -6,13 +6,11 @@
 //!
 //! RFC 3550 padding-only packets on the media SSRC: the P bit set, no payload, the stream's
 //! payload type and the timestamp of its newest media packet (as libwebrtc does), and the next
-//! wire sequence number ([`SequenceMap`]). rtc-rtp 0.21 derives the padding length from the
-//! payload length (1–4 bytes; 4 for an empty payload) and offers no way to ask for more, so the
-//! packet is brought to size with a *filler header extension* instead: up to
-//! [`FILLER_ELEMENTS`] RFC 8285 two-byte elements of zero bytes under ids the stream did not
-//! negotiate, which receivers must ignore, [`MAX_FILLER`] bytes in all. A receiver parses the
-//! packet as padding-only (empty payload after the 4 padding bytes are stripped); the TWCC
-//! sender stamps it like any other packet.
+//! wire sequence number ([`SequenceMap`]), brought to size with a filler header extension (see
+//! [`bwe_core::pacer::filler`]: rtc-rtp 0.21 derives the padding length from the payload
+//! length and offers no way to ask for more). A receiver parses the packet as padding-only
+//! (empty payload after the 4 padding bytes are stripped); the TWCC sender stamps it like any
+//! other packet.
 //!
 //! The largest padding packet is about 1 050 bytes, not libwebrtc's 224-byte padding-only
 //! packet (`kMaxPaddingLength`): libwebrtc fills probes with RTX copies of recent media, full
@@ -31,19 +29,9 @@ use rtc::shared::marshal::MarshalSize;
 
 use bwe_core::pacer::SequenceMap;
 
-/// Filler extension elements per padding packet at most.
-pub const FILLER_ELEMENTS: usize = 4;
-
-/// Largest filler element, in bytes (a two-byte-header element holds at most 255).
-const MAX_FILLER_ELEMENT: usize = 250;
-
-/// Largest filler in all, in bytes.
-pub const MAX_FILLER: usize = FILLER_ELEMENTS * MAX_FILLER_ELEMENT;
-
-/// The two-byte header-extension profile (RFC 8285 §4.3).
-const TWO_BYTE_PROFILE: u16 = 0x1000;
-
-static FILLER: [u8; MAX_FILLER_ELEMENT] = [0; MAX_FILLER_ELEMENT];
+use bwe_core::pacer::filler::{
+    FILLER, FILLER_ELEMENTS, TWO_BYTE_PROFILE, filler_elements, filler_ids,
+};
 
 /// A bound local stream.
 #[derive(Debug)]
@@ -60,18 +48,11 @@ pub struct PacedStream {
 
 impl PacedStream {
     pub fn new(info: &StreamInfo) -> Self {
-        let negotiated = |id: u8| {
+        let filler_ids = filler_ids(|id| {
             info.rtp_header_extensions
                 .iter()
                 .any(|e| e.id == u16::from(id))
-        };
-        let mut filler_ids = [15u8; FILLER_ELEMENTS];
-        for (slot, id) in filler_ids
-            .iter_mut()
-            .zip((15..=255u8).rev().filter(|id| !negotiated(*id)))
-        {
-            *slot = id;
-        }
+        });
         Self {
             ssrc: info.ssrc,
             rtx_ssrc: info.ssrc_rtx,
@@ -122,19 +103,12 @@ impl PacedStream {
             ssrc: self.ssrc,
             ..Default::default()
         };
-        // 12 header + 4 extension header + 4 padding, and 2 per element header.
-        let mut filler = size.saturating_sub(20).clamp(1, MAX_FILLER);
         header.extension = true;
         header.extension_profile = TWO_BYTE_PROFILE;
-        for &id in &self.filler_ids {
-            if filler == 0 {
-                break;
-            }
-            let element = filler.saturating_sub(2).clamp(1, MAX_FILLER_ELEMENT);
+        for (id, element) in filler_elements(&self.filler_ids, size) {
             // Cannot fail: the profile is two-byte, the id non-zero and the element ≤ 255
             // bytes.
             let _ = header.set_extension(id, Bytes::from_static(&FILLER[..element]));
-            filler = filler.saturating_sub(element + 2);
         }
         Some(rtp::Packet {
             header,

@@ -377,7 +377,6 @@ mod tests {
     use interceptor::stream_info::RTPHeaderExtension;
     use interceptor::twcc::Recorder;
     use webrtc::rtcp::transport_feedbacks::transport_layer_nack::nack_pairs_from_sequence_numbers;
-    use webrtc::rtp::header::Header;
     use webrtc_util::marshal::Unmarshal;
 
     use super::*;
@@ -403,17 +402,7 @@ mod tests {
     }
 
     fn media(seq: u16) -> RtpPacket {
-        RtpPacket {
-            header: Header {
-                version: 2,
-                payload_type: 96,
-                sequence_number: seq,
-                timestamp: 3_000 * u32::from(seq),
-                ssrc: SSRC,
-                ..Header::default()
-            },
-            payload: vec![0u8; 1_000].into(),
-        }
+        crate::send_side::stream::test_media(SSRC, seq, 1_000)
     }
 
     fn twcc_of(packet: &RtpPacket) -> Option<u16> {

@@ -23,13 +23,13 @@ use interceptor::{
     Attributes, Interceptor, InterceptorBuilder, RTCPReader, RTCPWriter, RTPReader, RTPWriter,
 };
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 use webrtc::rtp::packet::Packet as RtpPacket;
 
 use super::core::{Pending, SendSideCore};
 use super::handle::SendSideHandle;
 use super::stream::wire_size;
 use crate::clock;
+use crate::task::{self, TaskSlot};
 
 /// Where a released packet goes: the next writer of its stream.
 pub(crate) type Sink = Arc<dyn RTPWriter + Send + Sync>;
@@ -88,7 +88,7 @@ impl Shared {
 /// 0.17 interceptor chain. See the module docs and [`crate::send_side`].
 pub struct SendSideInterceptor {
     shared: Arc<Shared>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    task: TaskSlot,
 }
 
 impl SendSideInterceptor {
@@ -99,7 +99,7 @@ impl SendSideInterceptor {
                 core: Mutex::new(SendSideCore::new(config, clock::now())),
                 wake: Notify::new(),
             }),
-            task: Mutex::new(None),
+            task: TaskSlot::default(),
         }
     }
 
@@ -107,15 +107,7 @@ impl SendSideInterceptor {
         let mut batch = Vec::new();
         loop {
             let deadline = shared.lock().poll_timeout();
-            match deadline {
-                Some(at) => {
-                    tokio::select! {
-                        () = shared.wake.notified() => {}
-                        () = tokio::time::sleep_until(tokio::time::Instant::from_std(at)) => {}
-                    }
-                }
-                None => shared.wake.notified().await,
-            }
+            task::wait(&shared.wake, deadline).await;
             shared.lock().process(clock::now(), &mut batch);
             for Pending {
                 packet,
@@ -128,10 +120,6 @@ impl SendSideInterceptor {
                 }
             }
         }
-    }
-
-    fn task(&self) -> MutexGuard<'_, Option<JoinHandle<()>>> {
-        self.task.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -160,10 +148,8 @@ impl Interceptor for SendSideInterceptor {
         writer: Arc<dyn RTPWriter + Send + Sync>,
     ) -> Arc<dyn RTPWriter + Send + Sync> {
         self.shared.lock().bind_stream(info, writer);
-        let mut task = self.task();
-        if task.is_none() {
-            *task = Some(tokio::spawn(Self::run(Arc::clone(&self.shared))));
-        }
+        self.task
+            .start_once(|| tokio::spawn(Self::run(Arc::clone(&self.shared))));
         Arc::new(PacedWriter {
             shared: Arc::clone(&self.shared),
         })
@@ -184,23 +170,8 @@ impl Interceptor for SendSideInterceptor {
     async fn unbind_remote_stream(&self, _info: &StreamInfo) {}
 
     async fn close(&self) -> Result<(), interceptor::Error> {
-        if let Some(task) = self.task().take() {
-            task.abort();
-        }
+        self.task.abort();
         Ok(())
-    }
-}
-
-impl Drop for SendSideInterceptor {
-    fn drop(&mut self) {
-        if let Some(task) = self
-            .task
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            task.abort();
-        }
     }
 }
 

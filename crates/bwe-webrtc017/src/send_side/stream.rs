@@ -32,15 +32,8 @@ use crate::extension_id::negotiated_id;
 pub const TRANSPORT_CC_URI: &str =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 
-/// Filler elements in one padding packet.
-pub const FILLER_ELEMENTS: usize = 4;
-/// The largest element a two-byte header extension carries.
-const MAX_FILLER_ELEMENT: usize = 250;
-/// The most filler one padding packet carries.
-pub const MAX_FILLER: usize = FILLER_ELEMENTS * MAX_FILLER_ELEMENT;
-/// RFC 8285's two-byte header profile.
-const TWO_BYTE_PROFILE: u16 = 0x1000;
-static FILLER: [u8; MAX_FILLER_ELEMENT] = [0; MAX_FILLER_ELEMENT];
+use bwe_core::pacer::filler::{FILLER, TWO_BYTE_PROFILE, filler_elements, filler_ids};
+pub use bwe_core::pacer::filler::{FILLER_ELEMENTS, MAX_FILLER};
 
 /// A local stream; see the module docs.
 #[derive(Debug)]
@@ -59,18 +52,11 @@ pub struct PacedStream {
 impl PacedStream {
     /// The stream `info` describes.
     pub fn new(info: &StreamInfo) -> Self {
-        let negotiated = |id: u8| {
+        let filler_ids = filler_ids(|id| {
             info.rtp_header_extensions
                 .iter()
                 .any(|e| e.id == isize::from(id))
-        };
-        let mut filler_ids = [15u8; FILLER_ELEMENTS];
-        for (slot, id) in filler_ids
-            .iter_mut()
-            .zip((15..=255u8).rev().filter(|id| !negotiated(*id)))
-        {
-            *slot = id;
-        }
+        });
         Self {
             ssrc: info.ssrc,
             twcc_id: negotiated_id(info, TRANSPORT_CC_URI),
@@ -107,16 +93,9 @@ impl PacedStream {
             extension_profile: TWO_BYTE_PROFILE,
             ..Header::default()
         };
-        // 12 header + 4 extension header + 4 padding, and 2 per element header.
-        let mut filler = size.saturating_sub(20).clamp(1, MAX_FILLER);
-        for &id in &self.filler_ids {
-            if filler == 0 {
-                break;
-            }
-            let element = filler.saturating_sub(2).clamp(1, MAX_FILLER_ELEMENT);
+        for (id, element) in filler_elements(&self.filler_ids, size) {
             // Cannot fail: the profile is two-byte, the id non-zero, the element ≤ 255 bytes.
             let _ = header.set_extension(id, Bytes::from_static(&FILLER[..element]));
-            filler = filler.saturating_sub(element + 2);
         }
         Some(RtpPacket {
             header,
@@ -146,6 +125,23 @@ impl PacedStream {
     }
 }
 
+/// A media packet of stream `ssrc` (payload type 96, 90 kHz at 30 frames a second) with
+/// `payload` bytes, for tests.
+#[cfg(test)]
+pub(crate) fn test_media(ssrc: u32, seq: u16, payload: usize) -> RtpPacket {
+    RtpPacket {
+        header: Header {
+            version: 2,
+            payload_type: 96,
+            sequence_number: seq,
+            timestamp: 3_000 * u32::from(seq),
+            ssrc,
+            ..Header::default()
+        },
+        payload: vec![1u8; payload].into(),
+    }
+}
+
 /// A packet's size as marshalled (header, extensions, payload, padding).
 pub fn wire_size(packet: &RtpPacket) -> usize {
     packet.marshal_size()
@@ -171,17 +167,7 @@ mod tests {
     }
 
     fn media(seq: u16) -> RtpPacket {
-        RtpPacket {
-            header: Header {
-                version: 2,
-                payload_type: 96,
-                sequence_number: seq,
-                timestamp: 3_000 * u32::from(seq),
-                ssrc: 9,
-                ..Header::default()
-            },
-            payload: vec![1u8; 100].into(),
-        }
+        test_media(9, seq, 100)
     }
 
     /// A receiver parses padding as padding-only, of the size asked, in sequence, with no

@@ -7,9 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bwe_core::Bitrate;
 use bwe_webrtc017::vnet::{
-    VirtualNetwork, VnetConfig, connect_vnet_peers, new_vnet_peer_connection,
-    wait_for_peer_connection_state,
+    RateControl, RateLimit, RateLimitStats, RateLimitedNic, VirtualNetwork, VnetConfig,
+    connect_vnet_peers, new_vnet_peer_connection, wait_for_peer_connection_state,
 };
 use bwe_webrtc017::{RembHandle, SendSideHandle, configure_remb_bwe, configure_send_side_bwe};
 use bytes::Bytes;
@@ -60,21 +61,30 @@ pub async fn remb_call_between(
     sender_net: Arc<Net>,
     receiver_net: Arc<Net>,
 ) -> RembCall {
-    let mut sender_engine = MediaEngine::default();
-    sender_engine.register_default_codecs().expect("codecs");
-    let (sender_registry, _) =
-        configure_remb_bwe(Registry::new(), &mut sender_engine).expect("sender REMB setup");
-    let mut receiver_engine = MediaEngine::default();
-    receiver_engine.register_default_codecs().expect("codecs");
-    let (receiver_registry, handle) =
-        configure_remb_bwe(Registry::new(), &mut receiver_engine).expect("receiver REMB setup");
-    let sender = new_vnet_peer_connection(Some(sender_net), sender_engine, sender_registry)
-        .await
-        .expect("sender");
-    let receiver = new_vnet_peer_connection(Some(receiver_net), receiver_engine, receiver_registry)
-        .await
-        .expect("receiver");
+    let (sender, _) = peer(sender_net, |engine| {
+        configure_remb_bwe(Registry::new(), engine).expect("sender REMB setup")
+    })
+    .await;
+    let (receiver, handle) = peer(receiver_net, |engine| {
+        configure_remb_bwe(Registry::new(), engine).expect("receiver REMB setup")
+    })
+    .await;
     finish(network, sender, receiver, handle).await
+}
+
+/// A PeerConnection on `net` with the default codecs and the registry `chain` builds on its
+/// MediaEngine; returns it with what `chain` returned beside the registry.
+pub async fn peer<T>(
+    net: Arc<Net>,
+    chain: impl FnOnce(&mut MediaEngine) -> (Registry, T),
+) -> (RTCPeerConnection, T) {
+    let mut engine = MediaEngine::default();
+    engine.register_default_codecs().expect("codecs");
+    let (registry, extra) = chain(&mut engine);
+    let pc = new_vnet_peer_connection(Some(net), engine, registry)
+        .await
+        .expect("peer connection");
+    (pc, extra)
 }
 
 /// A connected call from `sender_net` to `receiver_net` with our send side on the sender
@@ -86,28 +96,59 @@ pub async fn send_side_call_between(
     receiver_net: Arc<Net>,
     ours: bool,
 ) -> Call<Option<SendSideHandle>> {
-    let mut sender_engine = MediaEngine::default();
-    sender_engine.register_default_codecs().expect("codecs");
-    let (sender_registry, handle) = if ours {
-        let (registry, handle) =
-            configure_send_side_bwe(Registry::new(), &mut sender_engine).expect("send side");
-        (registry, Some(handle))
-    } else {
-        let registry =
-            register_default_interceptors(Registry::new(), &mut sender_engine).expect("defaults");
+    let defaults = |engine: &mut MediaEngine| {
+        let registry = register_default_interceptors(Registry::new(), engine).expect("defaults");
         (registry, None)
     };
-    let mut receiver_engine = MediaEngine::default();
-    receiver_engine.register_default_codecs().expect("codecs");
-    let receiver_registry =
-        register_default_interceptors(Registry::new(), &mut receiver_engine).expect("defaults");
-    let sender = new_vnet_peer_connection(Some(sender_net), sender_engine, sender_registry)
+    let (sender, handle) = if ours {
+        peer(sender_net, |engine| {
+            let (registry, handle) =
+                configure_send_side_bwe(Registry::new(), engine).expect("send side");
+            (registry, Some(handle))
+        })
         .await
-        .expect("sender");
-    let receiver = new_vnet_peer_connection(Some(receiver_net), receiver_engine, receiver_registry)
-        .await
-        .expect("receiver");
+    } else {
+        peer(sender_net, defaults).await
+    };
+    let (receiver, _) = peer(receiver_net, defaults).await;
     finish(network, sender, receiver, handle).await
+}
+
+/// A network (no router latency: 0.17's router measures it on the wall clock) with a sender
+/// host and a receiver host behind a `RateLimitedNic` of `kbps` and a 300 ms queue.
+pub async fn rate_limited_hosts(
+    kbps: u64,
+) -> (
+    VirtualNetwork,
+    Arc<Net>,
+    Arc<Net>,
+    Arc<RateLimitStats>,
+    RateControl,
+) {
+    let mut network = VirtualNetwork::new(VnetConfig {
+        latency: Duration::ZERO,
+        ..VnetConfig::default()
+    })
+    .await
+    .expect("router");
+    let sender_net = network.add_net().await.expect("host");
+    let mut link = None;
+    let receiver_net = network
+        .add_net_wrapped(|inner| {
+            let nic = RateLimitedNic::new(
+                inner,
+                RateLimit {
+                    rate: Bitrate::from_kbps(kbps),
+                    queue: Duration::from_millis(300),
+                },
+            );
+            link = Some((nic.stats(), nic.control()));
+            nic
+        })
+        .await
+        .expect("rate-limited host");
+    let (stats, control) = link.expect("the wrapper was built");
+    (network, sender_net, receiver_net, stats, control)
 }
 
 /// As [`remb_call`] on a fresh network with `latency`.
@@ -187,21 +228,8 @@ pub async fn finish<H>(
 impl<H> Call<H> {
     /// Sends ~1 Mbit/s of dummy VP8 for `span` (tokio's clock); returns when it started.
     pub async fn send_video(&self, span: Duration) -> Instant {
-        let start = Instant::now();
-        let mut ticker = tokio::time::interval(FRAME_INTERVAL);
-        let frame = Bytes::from(vec![0x10u8; FRAME_BYTES]);
-        while start.elapsed() < span {
-            ticker.tick().await;
-            self.track
-                .write_sample(&Sample {
-                    data: frame.clone(),
-                    duration: FRAME_INTERVAL,
-                    ..Sample::default()
-                })
-                .await
-                .expect("frame written");
-        }
-        start
+        let rate = FRAME_BYTES as f64 * 8.0 / FRAME_INTERVAL.as_secs_f64();
+        self.send_video_at(span, || rate).await
     }
 
     /// Sends dummy VP8 for `span` (bit/s) starting at `start_rate` and following every REMB the
@@ -213,31 +241,25 @@ impl<H> Call<H> {
         start_rate: f64,
         max_rate: f64,
     ) -> (Instant, Vec<(Instant, ReceiverEstimatedMaximumBitrate)>) {
-        let start = Instant::now();
-        let mut ticker = tokio::time::interval(FRAME_INTERVAL);
+        let (_, placeholder) = mpsc::unbounded_channel();
+        let mut incoming = std::mem::replace(&mut self.rembs, placeholder);
         let mut rate = start_rate;
         let mut rembs = Vec::new();
-        while start.elapsed() < span {
-            ticker.tick().await;
-            for (at, remb) in self.take_rembs() {
-                rate = f64::from(remb.bitrate).min(max_rate);
-                rembs.push((at, remb));
-            }
-            let bytes = (rate * FRAME_INTERVAL.as_secs_f64() / 8.0) as usize;
-            self.track
-                .write_sample(&Sample {
-                    data: Bytes::from(vec![0x10u8; bytes.max(100)]),
-                    duration: FRAME_INTERVAL,
-                    ..Sample::default()
-                })
-                .await
-                .expect("frame written");
-        }
+        let start = self
+            .send_video_at(span, || {
+                while let Ok((at, remb)) = incoming.try_recv() {
+                    rate = f64::from(remb.bitrate).min(max_rate);
+                    rembs.push((at, remb));
+                }
+                rate
+            })
+            .await;
+        self.rembs = incoming;
         (start, rembs)
     }
 
-    /// Sends dummy VP8 for `span` at whatever `rate` (bit/s) says before each frame.
-    /// Returns when it started.
+    /// Sends dummy VP8 for `span` at whatever `rate` (bit/s) says before each frame (at least
+    /// 100 bytes a frame). Returns when it started.
     pub async fn send_video_at(&self, span: Duration, mut rate: impl FnMut() -> f64) -> Instant {
         let start = Instant::now();
         let mut ticker = tokio::time::interval(FRAME_INTERVAL);
