@@ -31,6 +31,7 @@
 mod all;
 mod frontier;
 mod frontier_plot;
+mod interop;
 mod output;
 mod plot;
 mod progress;
@@ -55,6 +56,30 @@ enum Command {
     Scenario {
         #[command(subcommand)]
         command: ScenarioCommand,
+    },
+    /// Calls with a real browser on the other end, through the link model on the wall clock.
+    Interop {
+        #[command(subcommand)]
+        command: InteropCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum InteropCommand {
+    /// Headless Chromium (install it with `bash scripts/install-chromium.sh`): Chrome sends
+    /// video to our REMB receiver, then our send side (and rtc::Gcc) send video to Chrome,
+    /// each for a minute on 1.0 → 0.5 → 1.5 Mbit/s, in real time.
+    ///
+    /// Writes `trace.csv`, `metrics.json`, `plot.svg` and Chrome's own figures
+    /// (`chrome-stats.csv`) per case into `<out>/<case>/`. Exit 1 when a check fails, 2 when
+    /// the browser cannot be driven.
+    Chromium {
+        /// Output folder (default `target/interop/chromium/`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Leaves out the per-interval trace tables.
+        #[arg(long)]
+        quiet: bool,
     },
 }
 
@@ -195,6 +220,9 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Interop {
+            command: InteropCommand::Chromium { out, quiet },
+        } => interop::chromium(out.as_deref(), quiet),
         Command::Scenario {
             command: ScenarioCommand::List,
         } => list(),

@@ -94,7 +94,7 @@ impl From<CheckResult> for CheckOut {
     }
 }
 
-fn csv(trace: &Trace, pacer: bool) -> String {
+pub(crate) fn csv(trace: &Trace, pacer: bool) -> String {
     let mut out = String::from(
         "t_s,capacity_kbps,target_kbps,remb_kbps,send_kbps,goodput_kbps,queue_delay_ms,\
          loss_fraction",

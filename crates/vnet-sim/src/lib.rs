@@ -110,6 +110,8 @@ pub mod peer;
 pub mod presets;
 pub mod queue;
 pub mod rate;
+#[cfg(feature = "relay")]
+pub mod relay;
 #[cfg(feature = "webrtc")]
 pub mod runtime;
 pub mod schedule;
@@ -131,7 +133,7 @@ pub use duplicate::Duplicate;
 pub use jitter::{Jitter, JitterConfig, JitterDistribution};
 pub use link::{Link, Pipeline, pipeline};
 pub use loss::{Loss, LossModel};
-pub use packet::{Delivered, InFlight, Packet};
+pub use packet::{Delivered, InFlight, Packet, UDP_IPV4_OVERHEAD};
 pub use pcap::{PcapError, PcapWriter, UdpRecord, read_udp};
 pub use queue::{Bottleneck, QueueLimit};
 pub use rate::Rate;

@@ -12,6 +12,10 @@
 
 use crate::time::{SimDuration, SimTime};
 
+/// Bytes a wire carries on top of a UDP payload over IPv4: a 20-byte IP header and an 8-byte UDP
+/// header. Link-layer framing is not counted, as in mahimahi and ns-3's point-to-point default.
+pub const UDP_IPV4_OVERHEAD: u32 = 28;
+
 /// A packet handed to a link: payload, size on the wire, and the tag of where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Packet<T> {

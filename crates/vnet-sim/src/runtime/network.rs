@@ -45,9 +45,7 @@ use crate::schedule::RateSchedule;
 use crate::stats::{Counter, LinkStats, PacketRecord};
 use crate::time::SimTime;
 
-/// Bytes a wire carries on top of a UDP payload over IPv4: a 20-byte IP header and an 8-byte UDP
-/// header. Link-layer framing is not counted, as in mahimahi and ns-3's point-to-point default.
-pub const UDP_IPV4_OVERHEAD: u32 = 28;
+pub use crate::packet::UDP_IPV4_OVERHEAD;
 
 /// Datagrams a socket's receive queue holds before it drops new ones (a socket buffer of about
 /// 1.5 MB of 200-byte datagrams; webrtc drains its sockets on every wake, so this only bounds a
