@@ -126,8 +126,8 @@ const done = arguments[arguments.length - 1];
 /// runs): our receive side sends its first REMB about 5 s in and raises it by AIMD, at most
 /// 8 % a second and never above 1.5 × the incoming rate (libwebrtc's rule); Chrome's encoder
 /// sends less than its target (about 350 kbit/s under a 520 kbit/s target at 10–17 s, the fake
-/// camera downscaled to 640 pixels wide), so the REMB stalls at 1.5 × what arrives; and none of the 4
-/// clusters the receive side found was taken as a probe result.
+/// camera downscaled to 640 pixels wide), so the REMB stalls at 1.5 × what arrives; and none of
+/// the 4 clusters the receive side found was taken as a probe result.
 const SLOW_REMB_RAMP: &str = "Chrome's encoder sends less than its target and our REMB, \
      raised by AIMD alone (no cluster taken as a probe result), is held at 1.5 x the incoming \
      rate: the REMB needs ~20 s to climb from 300 kbit/s to 1 Mbit/s";
