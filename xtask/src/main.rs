@@ -80,6 +80,9 @@ enum InteropCommand {
         /// Leaves out the per-interval trace tables.
         #[arg(long)]
         quiet: bool,
+        /// Runs only this case (repeatable): chrome-sends-remb, we-send-ours, we-send-rtc-gcc.
+        #[arg(long = "case")]
+        cases: Vec<String>,
     },
 }
 
@@ -221,8 +224,8 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Interop {
-            command: InteropCommand::Chromium { out, quiet },
-        } => interop::chromium(out.as_deref(), quiet),
+            command: InteropCommand::Chromium { out, quiet, cases },
+        } => interop::chromium(out.as_deref(), quiet, &cases),
         Command::Scenario {
             command: ScenarioCommand::List,
         } => list(),

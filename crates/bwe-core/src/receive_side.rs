@@ -156,6 +156,16 @@ pub struct ReceiveSideStats {
     pub last_probe_result: Option<Bitrate>,
     /// Clusters found, taken or not.
     pub probe_clusters: u64,
+    /// Clusters not taken because the delay detector reported over-use.
+    pub clusters_during_overuse: u64,
+    /// Clusters not taken because they were sent at under [`PROBE_MIN_SEND_RATIO`] × the
+    /// incoming rate (the stream's own pace, not a burst).
+    pub clusters_at_stream_pace: u64,
+    /// Clusters not taken because they showed no more than the estimate (or, after the
+    /// start-up, less than [`PROBE_MIN_GAIN`] × it).
+    pub clusters_below_estimate: u64,
+    /// The latest cluster found, taken or not.
+    pub last_cluster: Option<ReceivedProbe>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -191,6 +201,10 @@ pub struct ReceiveSideEstimator {
     first_packet: Option<Timestamp>,
     probe_results: u64,
     probe_clusters: u64,
+    clusters_during_overuse: u64,
+    clusters_at_stream_pace: u64,
+    clusters_below_estimate: u64,
+    last_cluster: Option<ReceivedProbe>,
     last_probe_result: Option<Bitrate>,
 }
 
@@ -218,6 +232,10 @@ impl ReceiveSideEstimator {
             first_packet: None,
             probe_results: 0,
             probe_clusters: 0,
+            clusters_during_overuse: 0,
+            clusters_at_stream_pace: 0,
+            clusters_below_estimate: 0,
+            last_cluster: None,
             last_probe_result: None,
             config,
         }
@@ -288,12 +306,15 @@ impl ReceiveSideEstimator {
     #[inline(never)]
     fn on_probe(&mut self, now: Timestamp, first: Timestamp, probe: ReceivedProbe) {
         self.probe_clusters += 1;
+        self.last_cluster = Some(probe);
         if self.delay.usage() == BandwidthUsage::Overusing {
+            self.clusters_during_overuse += 1;
             return;
         }
         if let Some(incoming) = self.measure_incoming(now)
             && probe.send_rate.as_bps_f64() < incoming.as_bps_f64() * PROBE_MIN_SEND_RATIO
         {
+            self.clusters_at_stream_pace += 1;
             return;
         }
         let estimate = self.aimd.estimate();
@@ -304,6 +325,7 @@ impl ReceiveSideEstimator {
             probe.bitrate.as_bps_f64() >= estimate.as_bps_f64() * PROBE_MIN_GAIN
         };
         if !taken {
+            self.clusters_below_estimate += 1;
             return;
         }
         self.aimd.set_estimate(now, probe.bitrate);
@@ -412,6 +434,10 @@ impl ReceiveSideEstimator {
             probe_results: self.probe_results,
             last_probe_result: self.last_probe_result,
             probe_clusters: self.probe_clusters,
+            clusters_during_overuse: self.clusters_during_overuse,
+            clusters_at_stream_pace: self.clusters_at_stream_pace,
+            clusters_below_estimate: self.clusters_below_estimate,
+            last_cluster: self.last_cluster,
         }
     }
 
@@ -508,6 +534,43 @@ mod tests {
             let ssrc = ssrcs[i % ssrcs.len()];
             est.on_packet(Timestamp::from_millis(t + 40), packet(t, ssrc));
         }
+    }
+
+    /// Every cluster found is either taken or counted under the reason it was not: a burst
+    /// at four times the stream's pace that arrived as fast is taken; the stream's own packets
+    /// never form a taken cluster.
+    #[test]
+    fn clusters_are_taken_or_counted_under_their_reason() {
+        let mut est = ReceiveSideEstimator::new(ReceiveSideConfig::default());
+        feed(&mut est, 0, 5_000, &[11]);
+        let before = est.stats();
+        assert_eq!(before.probe_results, 0, "a steady stream is no probe");
+        // Six 1 200-byte packets 2.5 ms apart (3.84 Mbit/s), arriving as sent.
+        for i in 0..6 {
+            let t = 5_000 * 1_000 + i * 2_500;
+            est.on_packet(
+                Timestamp::from_micros(t + 40_000),
+                PacketArrival {
+                    send_time: AbsSendTime::from_timestamp(Timestamp::from_micros(t)),
+                    size: DataSize::from_bytes(1200),
+                    ssrc: 11,
+                },
+            );
+        }
+        feed(&mut est, 5_020, 6_000, &[11]);
+        let s = est.stats();
+        assert_eq!(s.probe_results, 1, "{s:?}");
+        let taken = s.last_probe_result.expect("taken");
+        assert!(taken >= Bitrate::from_kbps(3_000), "{taken}");
+        assert_eq!(
+            s.probe_clusters,
+            s.probe_results
+                + s.clusters_during_overuse
+                + s.clusters_at_stream_pace
+                + s.clusters_below_estimate,
+            "{s:?}"
+        );
+        assert!(s.last_cluster.is_some());
     }
 
     /// No REMB may be sent before there is a measurement behind it.
