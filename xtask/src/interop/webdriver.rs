@@ -152,18 +152,11 @@ fn request(
     // chromedriver may keep the connection open whatever the request says: read the head,
     // then exactly Content-Length bytes.
     let mut reply = Vec::new();
-    let mut chunk = [0u8; 8_192];
     let head_end = loop {
         if let Some(i) = reply.windows(4).position(|w| w == b"\r\n\r\n") {
             break i;
         }
-        let n = stream
-            .read(&mut chunk)
-            .map_err(|e| format!("reading from chromedriver: {e}"))?;
-        if n == 0 {
-            return Err("chromedriver closed the connection mid-reply".to_owned());
-        }
-        reply.extend_from_slice(&chunk[..n]);
+        read_more(&mut stream, &mut reply, "reply")?;
     };
     let head = String::from_utf8_lossy(&reply[..head_end]).into_owned();
     let length = head
@@ -177,13 +170,7 @@ fn request(
         .ok_or_else(|| format!("a reply without Content-Length: {head}"))?;
     let mut body = reply[head_end + 4..].to_vec();
     while body.len() < length {
-        let n = stream
-            .read(&mut chunk)
-            .map_err(|e| format!("reading from chromedriver: {e}"))?;
-        if n == 0 {
-            return Err("chromedriver closed the connection mid-body".to_owned());
-        }
-        body.extend_from_slice(&chunk[..n]);
+        read_more(&mut stream, &mut body, "body")?;
     }
     let body = String::from_utf8_lossy(&body[..length]).into_owned();
     let status = head.split(' ').nth(1).unwrap_or("");
@@ -197,6 +184,19 @@ fn request(
         ));
     }
     Ok(json)
+}
+
+/// Appends what the next read gives to `buf`; an error if the connection ends `mid` it.
+fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>, mid: &str) -> Result<(), String> {
+    let mut chunk = [0u8; 8_192];
+    let n = stream
+        .read(&mut chunk)
+        .map_err(|e| format!("reading from chromedriver: {e}"))?;
+    if n == 0 {
+        return Err(format!("chromedriver closed the connection mid-{mid}"));
+    }
+    buf.extend_from_slice(&chunk[..n]);
+    Ok(())
 }
 
 /// Serves one blank HTML page on a loopback port for as long as the process runs: a secure
