@@ -210,18 +210,13 @@ impl<W: Clone> SendSideCore<W> {
                 Some(id) => {
                     // The number is written before the size is taken: the extension is on the
                     // wire too.
-                    let wire = self.history.recorded() as u16;
+                    let wire = self.history.next_wire();
                     let _ = pending
                         .packet
                         .header
                         .set_extension(id, Bytes::copy_from_slice(&wire.to_be_bytes()));
                     let size = DataSize::from_bytes(wire_size(&pending.packet) as u64);
-                    let stamped = self.history.record(now_ts, size, release.probe);
-                    debug_assert_eq!(stamped, wire);
-                    let sent = *self
-                        .history
-                        .get(self.history.recorded() - 1)
-                        .expect("just recorded");
+                    let sent = self.history.record(now_ts, size, release.probe);
                     self.controller.on_sent(now_ts, &sent);
                     self.stats.stamped += 1;
                 }

@@ -37,23 +37,29 @@ impl SendHistory {
         }
     }
 
-    /// Records a packet leaving at `send_time` with `size` on the wire; returns the 16-bit
-    /// transport-wide number to stamp on it.
+    /// The 16-bit transport-wide number the next packet recorded gets (stamp it before taking
+    /// the packet's size: the extension is on the wire too).
+    pub fn next_wire(&self) -> u16 {
+        self.next as u16
+    }
+
+    /// Records a packet leaving at `send_time` with `size` on the wire, under the number
+    /// [`next_wire`](Self::next_wire) gave; returns the record.
     pub fn record(
         &mut self,
         send_time: Timestamp,
         size: DataSize,
         probe: Option<ProbeInfo>,
-    ) -> u16 {
-        let sequence = self.next;
-        self.slots[Self::slot(sequence)] = Some(SentPacket {
-            sequence,
+    ) -> SentPacket {
+        let sent = SentPacket {
+            sequence: self.next,
             send_time,
             size,
             probe,
-        });
+        };
+        self.slots[Self::slot(self.next)] = Some(sent);
         self.next += 1;
-        sequence as u16
+        sent
     }
 
     /// The number `wire` stands for: the newest number given that ends in those 16 bits.
